@@ -1,0 +1,394 @@
+/*
+ * cs_common.c
+ *	  Shared machinery for every metric family (see cs_common.h).
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <float.h>
+#include <stdlib.h>
+
+#include "cs_common.h"
+#include "common/int.h"
+#include "common/shortest_dec.h"
+#include "libpq/pqformat.h"
+#include "utils/lsyscache.h"
+
+PG_MODULE_MAGIC;
+
+void
+cs_sum_overflow(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("sum is out of range for double precision"),
+			 errdetail("The running total exceeded %g.", DBL_MAX)));
+}
+
+int64
+cs_add_count(int64 a, int64 b)
+{
+	int64		r;
+
+	if (pg_add_s64_overflow(a, b, &r))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("count is out of range for bigint")));
+	return r;
+}
+
+/*
+ * The memory context that a transition or combine function may keep its
+ * state in.  Called outside an aggregate such a function would modify its
+ * argument in place, so that is refused.
+ */
+MemoryContext
+cs_agg_context(FunctionCallInfo fcinfo)
+{
+	MemoryContext aggctx;
+
+	if (unlikely(!AggCheckCallContext(fcinfo, &aggctx)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s() can only be called as part of an aggregate",
+						get_func_name(fcinfo->flinfo->fn_oid))));
+	return aggctx;
+}
+
+void
+cs_require_finite(const char *fname, const char *what, double v)
+{
+	if (isnan(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: %s must be a number, got NaN", fname, what)));
+	if (isinf(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: %s must be finite, got %s", fname, what,
+						v > 0 ? "Infinity" : "-Infinity")));
+}
+
+void
+cs_require_nonnegative(const char *fname, const char *what, double v)
+{
+	cs_require_finite(fname, what, v);
+	if (v < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: %s must not be negative, got %g", fname, what, v)));
+}
+
+/* The two-sided z value for a confidence level strictly between 0 and 1 */
+double
+cs_confidence_z(const char *fname, double confidence)
+{
+	if (!(confidence > 0.0 && confidence < 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: confidence must be between 0 and 1 (exclusive), got %g",
+						fname, confidence)));
+	return cs_normal_quantile(0.5 + confidence / 2.0);
+}
+
+/*
+ * Quantile of the standard normal distribution: Wichura's algorithm AS 241
+ * (PPND16), Applied Statistics 37 (1988) 477-484, accurate to about 1e-16.
+ */
+double
+cs_normal_quantile(double p)
+{
+	double		q = p - 0.5;
+	double		r;
+	double		val;
+
+	if (!(p > 0.0 && p < 1.0))
+		elog(ERROR, "normal quantile of %g requested", p);
+
+	if (fabs(q) <= 0.425)
+	{
+		r = 0.180625 - q * q;
+		return q * (((((((r * 2509.0809287301226727 +
+						  33430.575583588128105) * r + 67265.770927008700853) * r +
+						45921.953931549871457) * r + 13731.693765509461125) * r +
+					  1971.5909503065514427) * r + 133.14166789178437745) * r +
+					3.387132872796366608) /
+			(((((((r * 5226.495278852545925 +
+				   28729.085735721942674) * r + 39307.89580009271061) * r +
+				 21213.794301586595867) * r + 5394.1960214247511077) * r +
+			   687.1870074920579083) * r + 42.313330701600911252) * r + 1.0);
+	}
+
+	r = sqrt(-log(q < 0 ? p : 1.0 - p));
+	if (r <= 5.0)
+	{
+		r -= 1.6;
+		val = (((((((r * 7.7454501427834140764e-4 +
+					 0.0227238449892691845833) * r + 0.24178072517745061177) * r +
+				   1.27045825245236838258) * r + 3.64784832476320460504) * r +
+				 5.7694972214606914055) * r + 4.6303378461565452959) * r +
+			   1.42343711074968357734) /
+			(((((((r * 1.05075007164441684324e-9 + 5.475938084995344946e-4) * r +
+				  0.0151986665636164571966) * r + 0.14810397642748007459) * r +
+				0.68976733498510000455) * r + 1.6763848301838038494) * r +
+			  2.05319162663775882187) * r + 1.0);
+	}
+	else
+	{
+		r -= 5.0;
+		val = (((((((r * 2.01033439929228813265e-7 +
+					 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r +
+				   0.026532189526576123093) * r + 0.29656057182850489123) * r +
+				 1.7848265399172913358) * r + 5.4637849111641143699) * r +
+			   6.6579046435011037772) /
+			(((((((r * 2.04426310338993978564e-15 + 1.4215117583164458887e-7) * r +
+				  1.8463183175100546818e-5) * r + 7.868691311456132591e-4) * r +
+				0.0148753612908506148525) * r + 0.13692988092273580531) * r +
+			  0.59983220655588793769) * r + 1.0);
+	}
+	return q < 0 ? -val : val;
+}
+
+void
+cs_append_double(StringInfo buf, double v)
+{
+	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	double_to_shortest_decimal_buf(v, tmp);
+	appendStringInfoString(buf, tmp);
+}
+
+/* A compensated sum prints as its sum, or {sum,compensation} */
+void
+cs_append_sum(StringInfo buf, const CsSum *s)
+{
+	if (s->comp == 0.0 && !signbit(s->comp))
+	{
+		cs_append_double(buf, s->sum);
+		return;
+	}
+	appendStringInfoChar(buf, '{');
+	cs_append_double(buf, s->sum);
+	appendStringInfoChar(buf, ',');
+	cs_append_double(buf, s->comp);
+	appendStringInfoChar(buf, '}');
+}
+
+/* ---------- parsing of stored summaries ---------- */
+
+void
+cs_parse_init_text(CsParse *ps, const char *type_name, const char *text)
+{
+	ps->type_name = type_name;
+	ps->text = text;
+	ps->p = text;
+}
+
+void
+cs_parse_init_binary(CsParse *ps, const char *type_name)
+{
+	ps->type_name = type_name;
+	ps->text = NULL;
+	ps->p = NULL;
+}
+
+void
+cs_parse_fail(const CsParse *ps, const char *fmt,...)
+{
+	char		detail[256];
+	va_list		args;
+
+	va_start(args, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, args);
+	va_end(args);
+
+	if (ps->text != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type %s: \"%s\"",
+						ps->type_name, ps->text),
+				 errdetail("%s", detail)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid binary value for type %s", ps->type_name),
+			 errdetail("%s", detail)));
+}
+
+static void
+cs_parse_skip_space(CsParse *ps)
+{
+	while (isspace((unsigned char) *ps->p))
+		ps->p++;
+}
+
+/* Expect "key=" (after optional white space) */
+void
+cs_parse_key(CsParse *ps, const char *key)
+{
+	size_t		len = strlen(key);
+
+	cs_parse_skip_space(ps);
+	if (strncmp(ps->p, key, len) != 0 || ps->p[len] != '=')
+		cs_parse_fail(ps, "Expected \"%s=\" at \"%.20s\".", key, ps->p);
+	ps->p += len + 1;
+}
+
+void
+cs_parse_char(CsParse *ps, char c)
+{
+	cs_parse_skip_space(ps);
+	if (*ps->p != c)
+		cs_parse_fail(ps, "Expected \"%c\" at \"%.20s\".", c, ps->p);
+	ps->p++;
+}
+
+/* Consume c if it comes next */
+bool
+cs_parse_peek(CsParse *ps, char c)
+{
+	cs_parse_skip_space(ps);
+	if (*ps->p != c)
+		return false;
+	ps->p++;
+	return true;
+}
+
+int64
+cs_parse_int64(CsParse *ps)
+{
+	char	   *end;
+	long long	v;
+
+	cs_parse_skip_space(ps);
+	if (!(isdigit((unsigned char) *ps->p) || *ps->p == '-' || *ps->p == '+'))
+		cs_parse_fail(ps, "Expected an integer at \"%.20s\".", ps->p);
+	errno = 0;
+	v = strtoll(ps->p, &end, 10);
+	if (end == ps->p)
+		cs_parse_fail(ps, "Expected an integer at \"%.20s\".", ps->p);
+	if (errno == ERANGE)
+		cs_parse_fail(ps, "Integer out of range at \"%.20s\".", ps->p);
+	ps->p = end;
+	return (int64) v;
+}
+
+int64
+cs_parse_count(CsParse *ps)
+{
+	int64		n = cs_parse_int64(ps);
+
+	cs_check_count(ps, "count", n);
+	return n;
+}
+
+double
+cs_parse_double(CsParse *ps)
+{
+	char	   *end;
+	double		v;
+
+	cs_parse_skip_space(ps);
+	errno = 0;
+	v = strtod(ps->p, &end);
+	if (end == ps->p)
+		cs_parse_fail(ps, "Expected a number at \"%.20s\".", ps->p);
+	if (errno == ERANGE && (v == 0.0 ? false : isinf(v)))
+		cs_parse_fail(ps, "Number out of range at \"%.20s\".", ps->p);
+	if (!isfinite(v))
+		cs_parse_fail(ps, "Numbers must be finite, got \"%.20s\".", ps->p);
+	ps->p = end;
+	return v;
+}
+
+void
+cs_parse_sum(CsParse *ps, CsSum *s)
+{
+	if (cs_parse_peek(ps, '{'))
+	{
+		s->sum = cs_parse_double(ps);
+		cs_parse_char(ps, ',');
+		s->comp = cs_parse_double(ps);
+		cs_parse_char(ps, '}');
+	}
+	else
+	{
+		s->sum = cs_parse_double(ps);
+		s->comp = 0.0;
+	}
+}
+
+void
+cs_parse_version(CsParse *ps)
+{
+	int64		v;
+
+	cs_parse_key(ps, "v");
+	v = cs_parse_int64(ps);
+	if (v != CS_SUMMARY_VERSION)
+		cs_parse_fail(ps, "Unsupported version %lld; this build reads version %d.",
+					  (long long) v, CS_SUMMARY_VERSION);
+}
+
+void
+cs_parse_end(CsParse *ps)
+{
+	cs_parse_skip_space(ps);
+	if (*ps->p != '\0')
+		cs_parse_fail(ps, "Unexpected text at \"%.20s\".", ps->p);
+}
+
+void
+cs_recv_version(CsParse *ps, StringInfo buf)
+{
+	int			v = pq_getmsgbyte(buf);
+
+	if (v != CS_SUMMARY_VERSION)
+		cs_parse_fail(ps, "Unsupported version %d; this build reads version %d.",
+					  v, CS_SUMMARY_VERSION);
+}
+
+void
+cs_send_sum(StringInfo buf, const CsSum *s)
+{
+	pq_sendfloat8(buf, s->sum);
+	pq_sendfloat8(buf, s->comp);
+}
+
+void
+cs_recv_sum(StringInfo buf, CsSum *s)
+{
+	s->sum = pq_getmsgfloat8(buf);
+	s->comp = pq_getmsgfloat8(buf);
+}
+
+/* A stored sum must be finite, and its compensation small next to it */
+void
+cs_check_sum(CsParse *ps, const char *what, const CsSum *s, bool nonnegative)
+{
+	if (!isfinite(s->sum) || !isfinite(s->comp) || !isfinite(s->sum + s->comp))
+		cs_parse_fail(ps, "The %s must be finite.", what);
+	if (fabs(s->comp) > fabs(s->sum) * 1e-6 + DBL_MIN)
+		cs_parse_fail(ps, "The compensation term of the %s is too large.", what);
+	if (nonnegative && s->sum + s->comp < 0)
+		cs_parse_fail(ps, "The %s must not be negative.", what);
+}
+
+void
+cs_check_count(CsParse *ps, const char *what, int64 n)
+{
+	if (n < 0)
+		cs_parse_fail(ps, "The %s must not be negative, got " INT64_FORMAT ".", what, n);
+}
+
+void *
+cs_fetch_summary(Datum d, const char *type_name, Size min_size)
+{
+	struct varlena *v = PG_DETOAST_DATUM(d);
+
+	if (VARSIZE_ANY(v) < min_size || ((uint8 *) VARDATA(v))[0] != CS_SUMMARY_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupted %s value", type_name)));
+	return v;
+}

@@ -1,0 +1,127 @@
+/*
+ * cs_common.h
+ *	  Machinery shared by every metric family of customer_success:
+ *	  compensated sums, argument checks, aggregate-context checks, the
+ *	  text and binary reading helpers used by every stored summary type,
+ *	  and the normal quantile used for confidence intervals.
+ */
+#ifndef CS_COMMON_H
+#define CS_COMMON_H
+
+#include "postgres.h"
+
+#include <math.h>
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+
+/*
+ * Every stored summary starts with a varlena header followed by this
+ * version byte, a flags byte reserved for later use and two bytes of
+ * padding, so that the 8-byte fields that follow are aligned.
+ */
+#define CS_SUMMARY_VERSION	1
+
+#define CS_SUMMARY_HEADER \
+	int32		vl_len_; \
+	uint8		version; \
+	uint8		flags; \
+	uint16		reserved
+
+/*
+ * Neumaier compensated sum: the running sum and the accumulated rounding
+ * error.  The value is sum + comp.
+ */
+typedef struct CsSum
+{
+	double		sum;
+	double		comp;
+} CsSum;
+
+extern void cs_sum_overflow(void) pg_attribute_noreturn();
+
+static inline void
+cs_sum_add(CsSum *s, double x)
+{
+	double		t = s->sum + x;
+
+	if (fabs(s->sum) >= fabs(x))
+		s->comp += (s->sum - t) + x;
+	else
+		s->comp += (x - t) + s->sum;
+	s->sum = t;
+	if (unlikely(isinf(t)))
+		cs_sum_overflow();
+}
+
+static inline double
+cs_sum_value(const CsSum *s)
+{
+	return s->sum + s->comp;
+}
+
+static inline void
+cs_sum_merge(CsSum *into, const CsSum *from)
+{
+	cs_sum_add(into, from->sum);
+	cs_sum_add(into, from->comp);
+}
+
+/* int64 addition that raises numeric_value_out_of_range on overflow */
+extern int64 cs_add_count(int64 a, int64 b);
+
+/* Aggregate support */
+extern MemoryContext cs_agg_context(FunctionCallInfo fcinfo);
+
+/* Argument checks: errors name the function, the argument and the value */
+extern void cs_require_finite(const char *fname, const char *what, double v);
+extern void cs_require_nonnegative(const char *fname, const char *what, double v);
+extern double cs_confidence_z(const char *fname, double confidence);
+
+/* Standard normal quantile (Wichura, AS 241), |error| < 1e-15 */
+extern double cs_normal_quantile(double p);
+
+/* Shortest text that reads back to the same double */
+extern void cs_append_double(StringInfo buf, double v);
+extern void cs_append_sum(StringInfo buf, const CsSum *s);
+
+/*
+ * Parsing of stored summaries.  The same context serves the text input
+ * function (text != NULL) and the binary receive function (text == NULL),
+ * so that one validation routine per type reports errors with the right
+ * SQLSTATE: 22P02 for text, 22P03 for binary.
+ */
+typedef struct CsParse
+{
+	const char *type_name;
+	const char *text;			/* whole input, or NULL for binary */
+	const char *p;				/* current position in text */
+} CsParse;
+
+extern void cs_parse_init_text(CsParse *ps, const char *type_name, const char *text);
+extern void cs_parse_init_binary(CsParse *ps, const char *type_name);
+extern void cs_parse_fail(const CsParse *ps, const char *fmt,...) pg_attribute_printf(2, 3) pg_attribute_noreturn();
+
+extern void cs_parse_key(CsParse *ps, const char *key);
+extern void cs_parse_char(CsParse *ps, char c);
+extern bool cs_parse_peek(CsParse *ps, char c);
+extern int64 cs_parse_int64(CsParse *ps);
+extern int64 cs_parse_count(CsParse *ps);
+extern double cs_parse_double(CsParse *ps);
+extern void cs_parse_sum(CsParse *ps, CsSum *s);
+extern void cs_parse_version(CsParse *ps);
+extern void cs_parse_end(CsParse *ps);
+
+extern void cs_recv_version(CsParse *ps, StringInfo buf);
+extern void cs_send_sum(StringInfo buf, const CsSum *s);
+extern void cs_recv_sum(StringInfo buf, CsSum *s);
+extern void cs_check_sum(CsParse *ps, const char *what, const CsSum *s, bool nonnegative);
+extern void cs_check_count(CsParse *ps, const char *what, int64 n);
+
+/*
+ * Fetch a summary argument: detoast it and check its size and version, so
+ * that a value of the wrong shape can never be read past its end.
+ */
+extern void *cs_fetch_summary(Datum d, const char *type_name, Size min_size);
+
+#endif							/* CS_COMMON_H */

@@ -1,0 +1,370 @@
+/*
+ * nps.c
+ *	  NPS and CSAT: survey scores counted per score value.
+ *
+ * Both families keep the same kind of summary, one bigint count per score on
+ * a fixed scale (0..10 for NPS, 1..5 for CSAT), so one implementation serves
+ * both SQL types, parameterized by a ScoreScale.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "cs_common.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+typedef struct ScoreScale
+{
+	const char *type_name;		/* SQL type of the summary */
+	const char *fname;			/* aggregate named in errors */
+	int			lo;				/* lowest valid score */
+	int			hi;				/* highest valid score */
+} ScoreScale;
+
+static const ScoreScale nps_scale = {"nps_summary", "nps", 0, 10};
+static const ScoreScale csat_scale = {"csat_summary", "csat", 1, 5};
+
+#define SCALE_SIZE(sc)	((sc)->hi - (sc)->lo + 1)
+
+typedef struct ScoreSummary
+{
+	CS_SUMMARY_HEADER;
+	int64		counts[FLEXIBLE_ARRAY_MEMBER];
+} ScoreSummary;
+
+#define SCORE_SUMMARY_BYTES(sc) \
+	(offsetof(ScoreSummary, counts) + sizeof(int64) * SCALE_SIZE(sc))
+
+static ScoreSummary *
+score_new(const ScoreScale *sc)
+{
+	ScoreSummary *s = palloc0(SCORE_SUMMARY_BYTES(sc));
+
+	SET_VARSIZE(s, SCORE_SUMMARY_BYTES(sc));
+	s->version = CS_SUMMARY_VERSION;
+	return s;
+}
+
+static ScoreSummary *
+score_fetch(Datum d, const ScoreScale *sc)
+{
+	ScoreSummary *s = cs_fetch_summary(d, sc->type_name, SCORE_SUMMARY_BYTES(sc));
+
+	if (VARSIZE(s) != SCORE_SUMMARY_BYTES(sc))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupted %s value", sc->type_name)));
+	return s;
+}
+
+/* Counts must be non-negative and their total must fit in a bigint */
+static void
+score_validate(CsParse *ps, const ScoreSummary *s, const ScoreScale *sc)
+{
+	int64		total = 0;
+
+	for (int i = 0; i < SCALE_SIZE(sc); i++)
+	{
+		cs_check_count(ps, "count", s->counts[i]);
+		if (pg_add_s64_overflow(total, s->counts[i], &total))
+			cs_parse_fail(ps, "The total count is out of range for bigint.");
+	}
+}
+
+static int64
+score_total(const ScoreSummary *s, const ScoreScale *sc)
+{
+	int64		total = 0;
+
+	for (int i = 0; i < SCALE_SIZE(sc); i++)
+		total = cs_add_count(total, s->counts[i]);
+	return total;
+}
+
+/* Sum of the counts for scores lo..hi inclusive */
+static int64
+score_count_between(const ScoreSummary *s, const ScoreScale *sc, int lo, int hi)
+{
+	int64		n = 0;
+
+	for (int score = lo; score <= hi; score++)
+		n = cs_add_count(n, s->counts[score - sc->lo]);
+	return n;
+}
+
+/* ---------- aggregate support ---------- */
+
+static Datum
+score_accum(FunctionCallInfo fcinfo, const ScoreScale *sc)
+{
+	MemoryContext aggctx = cs_agg_context(fcinfo);
+	ScoreSummary *state;
+	int32		score;
+
+	if (PG_ARGISNULL(0))
+	{
+		if (PG_ARGISNULL(1))
+			PG_RETURN_NULL();
+		state = MemoryContextAllocZero(aggctx, SCORE_SUMMARY_BYTES(sc));
+		SET_VARSIZE(state, SCORE_SUMMARY_BYTES(sc));
+		state->version = CS_SUMMARY_VERSION;
+	}
+	else
+		state = (ScoreSummary *) PG_GETARG_POINTER(0);
+
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(state);
+
+	score = PG_GETARG_INT32(1);
+	if (unlikely(score < sc->lo || score > sc->hi))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: score must be between %d and %d, got %d",
+						sc->fname, sc->lo, sc->hi, score)));
+	state->counts[score - sc->lo]++;
+	PG_RETURN_POINTER(state);
+}
+
+/* Combine two summaries; also the transition function of rollup() */
+static Datum
+score_combine(FunctionCallInfo fcinfo, const ScoreScale *sc)
+{
+	MemoryContext aggctx = cs_agg_context(fcinfo);
+	ScoreSummary *state;
+	ScoreSummary *other;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+	}
+	other = score_fetch(PG_GETARG_DATUM(1), sc);
+
+	if (PG_ARGISNULL(0))
+	{
+		state = MemoryContextAlloc(aggctx, SCORE_SUMMARY_BYTES(sc));
+		memcpy(state, other, SCORE_SUMMARY_BYTES(sc));
+		PG_RETURN_POINTER(state);
+	}
+	state = (ScoreSummary *) PG_GETARG_POINTER(0);
+	for (int i = 0; i < SCALE_SIZE(sc); i++)
+		state->counts[i] = cs_add_count(state->counts[i], other->counts[i]);
+	PG_RETURN_POINTER(state);
+}
+
+/* ---------- I/O ---------- */
+
+static Datum
+score_in(FunctionCallInfo fcinfo, const ScoreScale *sc)
+{
+	const char *text = PG_GETARG_CSTRING(0);
+	ScoreSummary *s = score_new(sc);
+	CsParse		ps;
+
+	cs_parse_init_text(&ps, sc->type_name, text);
+	cs_parse_version(&ps);
+	cs_parse_key(&ps, "counts");
+	cs_parse_char(&ps, '{');
+	for (int i = 0; i < SCALE_SIZE(sc); i++)
+	{
+		if (i > 0)
+			cs_parse_char(&ps, ',');
+		s->counts[i] = cs_parse_int64(&ps);
+	}
+	cs_parse_char(&ps, '}');
+	cs_parse_end(&ps);
+	score_validate(&ps, s, sc);
+	PG_RETURN_POINTER(s);
+}
+
+static Datum
+score_out(FunctionCallInfo fcinfo, const ScoreScale *sc)
+{
+	ScoreSummary *s = score_fetch(PG_GETARG_DATUM(0), sc);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "v=%d counts={", CS_SUMMARY_VERSION);
+	for (int i = 0; i < SCALE_SIZE(sc); i++)
+		appendStringInfo(&buf, i > 0 ? "," INT64_FORMAT : INT64_FORMAT, s->counts[i]);
+	appendStringInfoChar(&buf, '}');
+	PG_RETURN_CSTRING(buf.data);
+}
+
+static Datum
+score_recv(FunctionCallInfo fcinfo, const ScoreScale *sc)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	ScoreSummary *s = score_new(sc);
+	CsParse		ps;
+
+	cs_parse_init_binary(&ps, sc->type_name);
+	cs_recv_version(&ps, buf);
+	for (int i = 0; i < SCALE_SIZE(sc); i++)
+		s->counts[i] = pq_getmsgint64(buf);
+	pq_getmsgend(buf);
+	score_validate(&ps, s, sc);
+	PG_RETURN_POINTER(s);
+}
+
+static Datum
+score_send(FunctionCallInfo fcinfo, const ScoreScale *sc)
+{
+	ScoreSummary *s = score_fetch(PG_GETARG_DATUM(0), sc);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, CS_SUMMARY_VERSION);
+	for (int i = 0; i < SCALE_SIZE(sc); i++)
+		pq_sendint64(&buf, s->counts[i]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* Half-width of the normal-approximation interval for a difference or share */
+static double
+margin_of_error(double z, double variance, int64 n)
+{
+	return z * sqrt(variance / (double) n);
+}
+
+/* ---------- SQL-callable: NPS ---------- */
+
+#define SCORE_FUNCS(prefix, scale) \
+PG_FUNCTION_INFO_V1(prefix##_accum); \
+Datum prefix##_accum(PG_FUNCTION_ARGS) { return score_accum(fcinfo, &scale); } \
+PG_FUNCTION_INFO_V1(prefix##_combine); \
+Datum prefix##_combine(PG_FUNCTION_ARGS) { return score_combine(fcinfo, &scale); } \
+PG_FUNCTION_INFO_V1(prefix##_summary_in); \
+Datum prefix##_summary_in(PG_FUNCTION_ARGS) { return score_in(fcinfo, &scale); } \
+PG_FUNCTION_INFO_V1(prefix##_summary_out); \
+Datum prefix##_summary_out(PG_FUNCTION_ARGS) { return score_out(fcinfo, &scale); } \
+PG_FUNCTION_INFO_V1(prefix##_summary_recv); \
+Datum prefix##_summary_recv(PG_FUNCTION_ARGS) { return score_recv(fcinfo, &scale); } \
+PG_FUNCTION_INFO_V1(prefix##_summary_send); \
+Datum prefix##_summary_send(PG_FUNCTION_ARGS) { return score_send(fcinfo, &scale); }
+
+SCORE_FUNCS(nps, nps_scale)
+SCORE_FUNCS(csat, csat_scale)
+
+PG_FUNCTION_INFO_V1(nps_final);
+Datum
+nps_final(PG_FUNCTION_ARGS)
+{
+	ScoreSummary *s = score_fetch(PG_GETARG_DATUM(0), &nps_scale);
+	int64		n = score_total(s, &nps_scale);
+	int64		promoters = score_count_between(s, &nps_scale, 9, 10);
+	int64		detractors = score_count_between(s, &nps_scale, 0, 6);
+
+	if (n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(100.0 * ((double) promoters - (double) detractors) / (double) n);
+}
+
+#define NPS_COUNT_FUNC(name, lo, hi) \
+PG_FUNCTION_INFO_V1(name); \
+Datum name(PG_FUNCTION_ARGS) \
+{ \
+	ScoreSummary *s = score_fetch(PG_GETARG_DATUM(0), &nps_scale); \
+	PG_RETURN_INT64(score_count_between(s, &nps_scale, lo, hi)); \
+}
+
+NPS_COUNT_FUNC(nps_responses, 0, 10)
+NPS_COUNT_FUNC(nps_promoters, 9, 10)
+NPS_COUNT_FUNC(nps_passives, 7, 8)
+NPS_COUNT_FUNC(nps_detractors, 0, 6)
+
+/* z * sqrt((p + d - (p - d)^2) / n) * 100, in NPS points */
+PG_FUNCTION_INFO_V1(nps_margin_of_error);
+Datum
+nps_margin_of_error(PG_FUNCTION_ARGS)
+{
+	ScoreSummary *s = score_fetch(PG_GETARG_DATUM(0), &nps_scale);
+	double		z = cs_confidence_z("nps_margin_of_error", PG_GETARG_FLOAT8(1));
+	int64		n = score_total(s, &nps_scale);
+	double		p,
+				d;
+
+	if (n == 0)
+		PG_RETURN_NULL();
+	p = (double) score_count_between(s, &nps_scale, 9, 10) / (double) n;
+	d = (double) score_count_between(s, &nps_scale, 0, 6) / (double) n;
+	PG_RETURN_FLOAT8(100.0 * margin_of_error(z, p + d - (p - d) * (p - d), n));
+}
+
+/* ---------- SQL-callable: CSAT ---------- */
+
+PG_FUNCTION_INFO_V1(csat_final);
+Datum
+csat_final(PG_FUNCTION_ARGS)
+{
+	ScoreSummary *s = score_fetch(PG_GETARG_DATUM(0), &csat_scale);
+	int64		n = score_total(s, &csat_scale);
+
+	if (n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8((double) score_count_between(s, &csat_scale, 4, 5) / (double) n);
+}
+
+PG_FUNCTION_INFO_V1(csat_responses);
+Datum
+csat_responses(PG_FUNCTION_ARGS)
+{
+	ScoreSummary *s = score_fetch(PG_GETARG_DATUM(0), &csat_scale);
+
+	PG_RETURN_INT64(score_total(s, &csat_scale));
+}
+
+PG_FUNCTION_INFO_V1(csat_satisfied);
+Datum
+csat_satisfied(PG_FUNCTION_ARGS)
+{
+	ScoreSummary *s = score_fetch(PG_GETARG_DATUM(0), &csat_scale);
+
+	PG_RETURN_INT64(score_count_between(s, &csat_scale, 4, 5));
+}
+
+/* z * sqrt(p (1 - p) / n), as a fraction */
+PG_FUNCTION_INFO_V1(csat_margin_of_error);
+Datum
+csat_margin_of_error(PG_FUNCTION_ARGS)
+{
+	ScoreSummary *s = score_fetch(PG_GETARG_DATUM(0), &csat_scale);
+	double		z = cs_confidence_z("csat_margin_of_error", PG_GETARG_FLOAT8(1));
+	int64		n = score_total(s, &csat_scale);
+	double		p;
+
+	if (n == 0)
+		PG_RETURN_NULL();
+	p = (double) score_count_between(s, &csat_scale, 4, 5) / (double) n;
+	PG_RETURN_FLOAT8(margin_of_error(z, p * (1.0 - p), n));
+}
+
+/* Counts per score, lowest score first */
+static Datum
+score_counts_array(FunctionCallInfo fcinfo, const ScoreScale *sc)
+{
+	ScoreSummary *s = score_fetch(PG_GETARG_DATUM(0), sc);
+	Datum	   *elems = palloc(sizeof(Datum) * SCALE_SIZE(sc));
+
+	for (int i = 0; i < SCALE_SIZE(sc); i++)
+		elems[i] = Int64GetDatum(s->counts[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, SCALE_SIZE(sc), INT8OID, 8,
+										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+PG_FUNCTION_INFO_V1(nps_score_counts);
+Datum
+nps_score_counts(PG_FUNCTION_ARGS)
+{
+	return score_counts_array(fcinfo, &nps_scale);
+}
+
+PG_FUNCTION_INFO_V1(csat_score_counts);
+Datum
+csat_score_counts(PG_FUNCTION_ARGS)
+{
+	return score_counts_array(fcinfo, &csat_scale);
+}

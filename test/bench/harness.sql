@@ -1,0 +1,56 @@
+-- Benchmark harness shared by every family's test/bench/<family>.sql.
+--
+-- cs_bench.compare(name, ours, floor, plain) runs the three queries in turn,
+-- rounds times, rotating which goes first, and records each run's wall time;
+-- cs_bench.report() prints the median of each and the ratios
+-- ours / floor (a bare scan of the same columns) and ours / plain (the plain
+-- SQL a peer would write).  All on one core: no parallel workers, no JIT.
+SET max_parallel_workers_per_gather = 0;
+SET jit = off;
+CREATE SCHEMA cs_bench;
+CREATE TABLE cs_bench.timing (name text, variant text, round int, ms float8);
+
+CREATE FUNCTION cs_bench.compare(name text, ours text, floor text, plain text DEFAULT NULL,
+                                 rounds int DEFAULT 7) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	variants text[] := ARRAY['ours', 'floor', 'plain'];
+	queries text[] := ARRAY[ours, floor, plain];
+	t0 timestamptz;
+	k int;
+BEGIN
+	-- one warm-up run of each fills the cache
+	FOR k IN 1 .. 3 LOOP
+		IF queries[k] IS NOT NULL THEN EXECUTE queries[k]; END IF;
+	END LOOP;
+	FOR r IN 1 .. rounds LOOP
+		FOR i IN 0 .. 2 LOOP
+			k := 1 + (i + r) % 3;
+			CONTINUE WHEN queries[k] IS NULL;
+			t0 := clock_timestamp();
+			EXECUTE queries[k];
+			INSERT INTO cs_bench.timing
+			VALUES (name, variants[k], r, 1000 * extract(epoch FROM clock_timestamp() - t0));
+		END LOOP;
+	END LOOP;
+END $$;
+
+CREATE FUNCTION cs_bench.report() RETURNS TABLE (benchmark text, ours_ms numeric, floor_ms numeric,
+	plain_ms numeric, "ours/floor" numeric, "ours/plain" numeric)
+LANGUAGE sql AS $$
+	WITH m AS (
+		SELECT name, variant, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms
+		FROM cs_bench.timing GROUP BY 1, 2
+	), w AS (
+		SELECT name,
+		       max(ms) FILTER (WHERE variant = 'ours') AS o,
+		       max(ms) FILTER (WHERE variant = 'floor') AS f,
+		       max(ms) FILTER (WHERE variant = 'plain') AS p,
+		       min(ctid::text) AS first_seen
+		FROM m JOIN (SELECT DISTINCT ON (name) name, ctid FROM cs_bench.timing ORDER BY name, ctid) t USING (name)
+		GROUP BY name
+	)
+	SELECT name, round(o::numeric, 1), round(f::numeric, 1), round(p::numeric, 1),
+	       round((o / f)::numeric, 2), round((o / p)::numeric, 2)
+	FROM w ORDER BY first_seen;
+$$;
