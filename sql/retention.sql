@@ -137,6 +137,11 @@ SELECT segment, round(nrr(rollup(r) OVER w)::numeric, 12) AS running,
               WHERE a.segment <= o.segment), 12) AS plain
 FROM ours o WHERE segment IS NOT NULL WINDOW w AS (ORDER BY segment) ORDER BY segment;
 
+-- the direct aggregate as a window function: accounts 16..k of the worked example
+-- (16, 17 stay at 100,000; 18, 19, 20 cancel): at 18, 2 of 3 stay, NRR 2/3
+SELECT account, nrr(mrr_start, mrr_end) OVER w, customer_churn_rate(mrr_start, mrr_end) OVER w
+FROM worked WHERE account >= 16 WINDOW w AS (ORDER BY account) ORDER BY account;
+
 -- errors: negative, NaN and infinite MRR name the aggregate and the value
 SELECT cs_test.error_of($$SELECT retention_agg(s, e) FROM (VALUES (10::float8, 5::float8), (-5, 1)) v(s, e)$$);
 SELECT cs_test.error_of($$SELECT nrr(s, e) FROM (VALUES (10::float8, -0.01::float8)) v(s, e)$$);
@@ -220,6 +225,9 @@ SELECT p, c, w, mrr_movement(p, c, w) AS with_flag, mrr_movement(p, c) AS defaul
 FROM (VALUES (0::float8, 100::float8, false), (0, 100, true), (NULL, 100, true), (100, 150, false),
              (150, 100, false), (100, 0, true), (100, NULL, false), (100, 100, false),
              (0, 0, true), (NULL, NULL, NULL), (NULL, 5, NULL), (0.01, 0.02, false)) v(p, c, w);
+-- constant arguments (folded at plan time) and the result used in expressions
+SELECT mrr_movement(100, 50), mrr_movement(0, 0, NULL), upper(mrr_movement(0, 1, true)),
+       mrr_movement(2, 1) || '/' || mrr_movement(1, 2) AS both;
 SELECT provolatile, proisstrict, proparallel FROM pg_proc WHERE proname = 'mrr_movement';
 SELECT cs_test.error_of($$SELECT mrr_movement(-1, 5)$$);
 SELECT cs_test.error_of($$SELECT mrr_movement(1, -5, true)$$);

@@ -473,7 +473,18 @@ RETENTION_COUNT_ACCESSOR(retention_new_customers, new_customers)
 
 /* ---------- MRR movement of one customer between two periods ---------- */
 
-static double
+typedef enum MrrMovement
+{
+	MOVE_NEW, MOVE_REACTIVATION, MOVE_EXPANSION, MOVE_CONTRACTION,
+	MOVE_CHURN, MOVE_RETAINED, MOVE_INACTIVE, MOVE_COUNT
+} MrrMovement;
+
+static const char *const mrr_movement_names[MOVE_COUNT] = {
+	"new", "reactivation", "expansion", "contraction", "churn", "retained", "inactive"
+};
+
+/* the previous or current MRR: NULL counts as 0; negative, NaN, infinite are errors */
+static inline double
 mrr_movement_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 {
 	double		v;
@@ -481,13 +492,17 @@ mrr_movement_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 	if (PG_ARGISNULL(argno))
 		return 0.0;
 	v = PG_GETARG_FLOAT8(argno);
-	cs_require_nonnegative("mrr_movement", what, v);
+	if (unlikely(!(v >= 0 && v <= DBL_MAX)))
+		cs_require_nonnegative("mrr_movement", what, v);
 	return v;
 }
 
 /*
  * 'new', 'reactivation', 'expansion', 'contraction', 'churn', 'retained'
  * or 'inactive'; NULL MRR counts as 0 and a NULL was_customer as false.
+ * The seven text values are built once per call site (in fn_mcxt) and
+ * returned as they are, as functions returning one of their arguments do:
+ * no allocation per row.
  */
 PG_FUNCTION_INFO_V1(mrr_movement);
 Datum
@@ -496,17 +511,29 @@ mrr_movement(PG_FUNCTION_ARGS)
 	double		prev = mrr_movement_arg(fcinfo, 0, "previous_mrr");
 	double		cur = mrr_movement_arg(fcinfo, 1, "current_mrr");
 	bool		was_customer = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
-	const char *m;
+	text	  **names = (text **) fcinfo->flinfo->fn_extra;
+	MrrMovement m;
 
 	if (prev == 0)
-		m = cur == 0 ? "inactive" : (was_customer ? "reactivation" : "new");
+		m = cur == 0 ? MOVE_INACTIVE : (was_customer ? MOVE_REACTIVATION : MOVE_NEW);
 	else if (cur == 0)
-		m = "churn";
+		m = MOVE_CHURN;
 	else if (cur > prev)
-		m = "expansion";
+		m = MOVE_EXPANSION;
 	else if (cur < prev)
-		m = "contraction";
+		m = MOVE_CONTRACTION;
 	else
-		m = "retained";
-	PG_RETURN_TEXT_P(cstring_to_text(m));
+		m = MOVE_RETAINED;
+
+	if (unlikely(names == NULL))
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		names = palloc(sizeof(text *) * MOVE_COUNT);
+		for (int i = 0; i < MOVE_COUNT; i++)
+			names[i] = cstring_to_text(mrr_movement_names[i]);
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = names;
+	}
+	PG_RETURN_TEXT_P(names[m]);
 }
