@@ -58,6 +58,7 @@ SELECT cs_test.error_of($$SELECT cac_payback_months(100, 5, -0.2)$$);
 SELECT cs_test.error_of($$SELECT cac_payback_months('NaN', 5)$$);
 SELECT cs_test.error_of($$SELECT cac_payback_months(100, 'Infinity')$$);
 SELECT cs_test.error_of($$SELECT cac_payback_months(1e308, 1e-300)$$);
+SELECT cs_test.error_of($$SELECT cac_payback_months(1, 1e-300, 1e-300)$$);
 
 -- both are pure functions
 SELECT proname, provolatile, proisstrict, proparallel FROM pg_proc

@@ -153,6 +153,9 @@ SELECT cs_test.error_of($$SELECT gross_revenue_churn_rate(s, e) FROM (VALUES (0:
 -- a running sum beyond the double range
 SELECT cs_test.error_of($$SELECT retention_agg(s, e) FROM (VALUES (1e308::float8, 1::float8), (1e308, 1)) v(s, e)$$);
 SELECT cs_test.error_of($$SELECT rollup(r) FROM (SELECT retention_agg(1e308::float8, 0::float8) AS r UNION ALL SELECT retention_agg(1e308::float8, 0::float8)) x$$);
+-- a rate beyond the double range: expansion near DBL_MAX over a starting MRR of 0.5
+SELECT cs_test.error_of($$SELECT net_revenue_churn_rate(s, e) FROM (VALUES (0.5::float8, 1.7976931348623157e308::float8)) v(s, e)$$);
+SELECT cs_test.error_of($$SELECT nrr(retention_agg(s, e)) FROM (VALUES (0.5::float8, 1.7976931348623157e308::float8)) v(s, e)$$);
 -- the support functions refuse to run outside an aggregate
 SELECT cs_test.error_of($$SELECT retention_accum(NULL, 1, 2)$$);
 SELECT cs_test.error_of($$SELECT retention_accum('v=1 starting=0 churned=0 new=0 starting_mrr=0 retained_mrr=0 new_mrr=0 expansion_mrr=0 contraction_mrr=0 churned_mrr=0', 1, 2)$$);

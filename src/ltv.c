@@ -73,17 +73,17 @@ cac_payback_months(PG_FUNCTION_ARGS)
 	double		cac = PG_GETARG_FLOAT8(0);
 	double		arpa = PG_GETARG_FLOAT8(1);
 	double		gm = PG_GETARG_FLOAT8(2);
-	double		profit;
 	double		result;
 
 	cs_require_nonnegative("cac_payback_months", "cac", cac);
 	cs_require_nonnegative("cac_payback_months", "arpa", arpa);
 	ltv_gross_margin("cac_payback_months", gm);
 
-	profit = arpa * gm;
-	if (profit == 0.0)
+	/* no gross profit per period: never paid back */
+	if (arpa == 0.0 || gm == 0.0)
 		PG_RETURN_NULL();
-	result = cac / profit;
+	/* divided in turn, so that a tiny arpa * gross_margin cannot underflow to 0 */
+	result = cac / arpa / gm;
 	if (isinf(result))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),

@@ -358,9 +358,18 @@ retention_sub(CsSum *into, const CsSum *x)
 static Datum
 retention_ratio(FunctionCallInfo fcinfo, const RetentionSummary *s, const CsSum *num)
 {
+	double		r;
+
 	if (s->starting_customers == 0)
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(cs_sum_value(num) / cs_sum_value(&s->starting));
+	r = cs_sum_value(num) / cs_sum_value(&s->starting);
+	/* e.g. an expansion near DBL_MAX over a starting MRR below 1 */
+	if (unlikely(isinf(r)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: result is out of range for double precision",
+						get_func_name(fcinfo->flinfo->fn_oid))));
+	PG_RETURN_FLOAT8(r);
 }
 
 /* net revenue retention: sum of end over starting customers / starting MRR */
