@@ -10,9 +10,12 @@
  *
  * While an aggregate runs, the same type is its state in a "hashed" form
  * (flag SURV_FLAG_HASHED): the points sit in an open-addressing hash table
- * keyed on the duration, so that a row costs one probe and no sorting.  The
- * final function of survival_agg() and rollup() sorts the table into the
- * compact form.  A partial state of a parallel plan (or a Citus worker)
+ * keyed on the duration, so that a row costs one probe and no sorting.  Once
+ * the table outgrows the CPU caches, a probe would wait for memory on every
+ * row, so rows are first appended to a small insertion buffer at the end of
+ * the state, and the buffer is flushed into the table with the slots
+ * prefetched ahead, overlapping the cache misses.  The final function of
+ * survival_agg() and rollup() sorts the table into the compact form.  A partial state of a parallel plan (or a Citus worker)
  * skips the final function and can still be hashed, so every reader goes
  * through survival_read(), which compacts such a value into a fresh copy
  * and validates it: output, send, combine and the accessors only ever see
@@ -51,9 +54,16 @@ typedef struct SurvivalSummary
 {
 	CS_SUMMARY_HEADER;
 	int32		nslots;			/* points stored; hash slots when hashed */
-	int32		npoints;		/* distinct durations */
+	int32		npoints;		/* distinct durations (in the slots) */
+	int32		nbuffered;		/* rows in the insertion buffer */
+	int32		bufcap;			/* size of the insertion buffer (0 if none) */
 	double		at;				/* cohort_churn()'s age t, if SURV_FLAG_AT */
 	SurvivalPoint points[FLEXIBLE_ARRAY_MEMBER];
+
+	/*
+	 * followed, when hashed, by double buffer[bufcap]: one row each, the
+	 * duration, negated (sign bit set) if the customer is censored
+	 */
 } SurvivalSummary;
 
 #define SURV_TYPE			"survival_summary"
@@ -61,8 +71,13 @@ typedef struct SurvivalSummary
 #define SURV_FLAG_AT		0x02	/* carries cohort_churn()'s t */
 #define SURV_EMPTY_SLOT		(-1.0)
 #define SURV_MIN_SLOTS		64
+#define SURV_DIRECT_SLOTS	4096	/* larger tables use the insertion buffer */
+#define SURV_BUFFER			512
+#define SURV_PREFETCH		16
 #define SURV_HEADER_BYTES	offsetof(SurvivalSummary, points)
 #define SURV_BYTES(n)		(SURV_HEADER_BYTES + (Size) (n) * sizeof(SurvivalPoint))
+#define SURV_HASHED_BYTES(n, b)	(SURV_BYTES(n) + (Size) (b) * sizeof(double))
+#define SURV_BUFFER_OF(s)	((double *) &(s)->points[(s)->nslots])
 #define SURV_MAX_POINTS		((int32) ((MaxAllocSize - SURV_HEADER_BYTES) / sizeof(SurvivalPoint)))
 
 /* A median is taken where S falls to 0.5 within rounding of the product */
@@ -90,14 +105,17 @@ surv_new_compact(int32 n)
 static SurvivalSummary *
 surv_new_hashed(MemoryContext ctx, int32 nslots)
 {
-	SurvivalSummary *s = MemoryContextAlloc(ctx, SURV_BYTES(nslots));
+	int32		bufcap = nslots > SURV_DIRECT_SLOTS ? SURV_BUFFER : 0;
+	SurvivalSummary *s = MemoryContextAlloc(ctx, SURV_HASHED_BYTES(nslots, bufcap));
 
-	SET_VARSIZE(s, SURV_BYTES(nslots));
+	SET_VARSIZE(s, SURV_HASHED_BYTES(nslots, bufcap));
 	s->version = CS_SUMMARY_VERSION;
 	s->flags = SURV_FLAG_HASHED;
 	s->reserved = 0;
 	s->nslots = nslots;
 	s->npoints = 0;
+	s->nbuffered = 0;
+	s->bufcap = bufcap;
 	s->at = 0.0;
 	for (int32 i = 0; i < nslots; i++)
 	{
@@ -105,6 +123,8 @@ surv_new_hashed(MemoryContext ctx, int32 nslots)
 		s->points[i].churned = 0;
 		s->points[i].censored = 0;
 	}
+	if (bufcap > 0)
+		memset(SURV_BUFFER_OF(s), 0, sizeof(double) * bufcap);
 	return s;
 }
 
@@ -142,14 +162,14 @@ surv_hash(double t)
 }
 
 /*
- * The slot of duration t in a hashed summary, claimed for t if t is new.
- * The caller makes sure there is room (npoints < nslots / 2).
+ * The slot of duration t in a hashed summary, claimed for t if t is new,
+ * probing from slot i = surv_hash(t) & mask.  The caller makes sure there
+ * is room (npoints < nslots / 2).
  */
 static inline SurvivalPoint *
-surv_slot(SurvivalSummary *s, double t)
+surv_slot_from(SurvivalSummary *s, double t, uint32 i)
 {
 	uint32		mask = (uint32) s->nslots - 1;
-	uint32		i = surv_hash(t) & mask;
 
 	for (;;)
 	{
@@ -167,24 +187,88 @@ surv_slot(SurvivalSummary *s, double t)
 	}
 }
 
+static inline SurvivalPoint *
+surv_slot(SurvivalSummary *s, double t)
+{
+	return surv_slot_from(s, t, surv_hash(t) & ((uint32) s->nslots - 1));
+}
+
+/* Count one buffered row into the table */
+static inline void
+surv_count_buffered(SurvivalPoint *p, double v)
+{
+	bool		censored = signbit(v);
+
+	p->churned += !censored;
+	p->censored += censored;
+}
+
 static void surv_add_counts(SurvivalSummary *s, const SurvivalPoint *from);
 
 /*
- * A copy of a hashed summary in a table twice as large, allocated in the
- * aggregate context.  The caller returns it as the new state; the executor
- * then adopts it and frees the old one.
+ * A copy of a hashed summary in a table with room for need points, its
+ * insertion buffer emptied into the table, allocated in the aggregate
+ * context.  The caller returns it as the new state; the executor then adopts
+ * it and frees the old one.
  */
 static SurvivalSummary *
-surv_grow(MemoryContext ctx, const SurvivalSummary *s)
+surv_grow(FunctionCallInfo fcinfo, const SurvivalSummary *s, int32 need)
 {
-	SurvivalSummary *bigger = surv_new_hashed(ctx, surv_slots_for(s->npoints + 1));
+	SurvivalSummary *bigger = surv_new_hashed(cs_agg_context(fcinfo), surv_slots_for(need));
+	const double *buf = SURV_BUFFER_OF(s);
 
 	bigger->flags = s->flags;
 	bigger->at = s->at;
 	for (int32 i = 0; i < s->nslots; i++)
 		if (s->points[i].t != SURV_EMPTY_SLOT)
 			surv_add_counts(bigger, &s->points[i]);
+	for (int32 i = 0; i < s->nbuffered; i++)
+		surv_count_buffered(surv_slot(bigger, fabs(buf[i])), buf[i]);
 	return bigger;
+}
+
+/* Prefetch a slot for writing: both cache lines, if it straddles two */
+static inline void
+surv_prefetch(const SurvivalPoint *p)
+{
+#ifdef __GNUC__
+	__builtin_prefetch(p, 1);
+	__builtin_prefetch((const char *) (p + 1) - 1, 1);
+#endif
+}
+
+/*
+ * Empty the insertion buffer into the table.  The slots of the rows are
+ * computed first and prefetched SURV_PREFETCH rows ahead, so that the cache
+ * misses of a table larger than the caches overlap instead of stalling each
+ * row in turn.
+ */
+static SurvivalSummary *
+surv_flush(FunctionCallInfo fcinfo, SurvivalSummary *s)
+{
+	uint32		slot[SURV_BUFFER];
+	const double *buf = SURV_BUFFER_OF(s);
+	int32		n = s->nbuffered;
+	uint32		mask;
+
+	Assert(n <= SURV_BUFFER);
+	if (s->npoints > s->nslots / 2 - n)
+		return surv_grow(fcinfo, s, s->npoints + n);
+	mask = (uint32) s->nslots - 1;
+	for (int32 i = 0; i < n; i++)
+	{
+		slot[i] = surv_hash(fabs(buf[i])) & mask;
+		if (i < SURV_PREFETCH)
+			surv_prefetch(&s->points[slot[i]]);
+	}
+	for (int32 i = 0; i < n; i++)
+	{
+		if (i + SURV_PREFETCH < n)
+			surv_prefetch(&s->points[slot[i + SURV_PREFETCH]]);
+		surv_count_buffered(surv_slot_from(s, fabs(buf[i]), slot[i]), buf[i]);
+	}
+	s->nbuffered = 0;
+	return s;
 }
 
 static void
@@ -198,10 +282,10 @@ surv_add_counts(SurvivalSummary *s, const SurvivalPoint *from)
 
 /* Room for one more point, growing the table if it would be over half full */
 static inline SurvivalSummary *
-surv_reserve(MemoryContext ctx, SurvivalSummary *s)
+surv_reserve(FunctionCallInfo fcinfo, SurvivalSummary *s)
 {
-	if (unlikely(s->npoints >= s->nslots / 2))
-		s = surv_grow(ctx, s);
+	if (unlikely(s->npoints + s->nbuffered >= s->nslots / 2))
+		s = surv_grow(fcinfo, s, s->npoints + s->nbuffered + 1);
 	return s;
 }
 
@@ -217,7 +301,7 @@ surv_check(const SurvivalSummary *s)
 
 	if (s->flags & ~SURV_FLAG_AT)
 		return psprintf("Unknown flags 0x%02x.", s->flags);
-	if (s->npoints != s->nslots || s->npoints < 0)
+	if (s->npoints != s->nslots || s->npoints < 0 || s->nbuffered != 0 || s->bufcap != 0)
 		return psprintf("Inconsistent number of points.");
 	if ((s->flags & SURV_FLAG_AT) && !(isfinite(s->at) && s->at >= 0))
 		return psprintf("The age t must be finite and not negative, got %g.", s->at);
@@ -251,16 +335,22 @@ surv_corrupted(const char *detail)
 			 detail ? errdetail("%s", detail) : 0));
 }
 
-/* The compact form of a hashed summary, in a fresh palloc'd copy */
+/*
+ * The compact form of a hashed summary, in a fresh palloc'd copy: the
+ * points of the table and the rows of the insertion buffer, sorted, equal
+ * durations merged.  surv_check() then validates the result.
+ */
 static SurvivalSummary *
 surv_compact(const SurvivalSummary *s)
 {
 	SurvivalSummary *c;
+	const double *buf = SURV_BUFFER_OF(s);
 	int32		n = 0;
+	int32		m = 0;
 
-	if (s->npoints > s->nslots)
-		surv_corrupted("More points than hash slots.");
-	c = surv_new_compact(s->npoints);
+	if (s->npoints > s->nslots || s->nbuffered > s->bufcap)
+		surv_corrupted("More points than room for them.");
+	c = surv_new_compact(s->npoints + s->nbuffered);
 	c->flags = s->flags & ~SURV_FLAG_HASHED;
 	c->at = s->at;
 	for (int32 i = 0; i < s->nslots; i++)
@@ -275,7 +365,28 @@ surv_compact(const SurvivalSummary *s)
 	}
 	if (n != s->npoints)
 		surv_corrupted("Fewer occupied hash slots than points.");
+	for (int32 i = 0; i < s->nbuffered; i++)
+	{
+		c->points[n].t = fabs(buf[i]);
+		c->points[n].churned = 0;
+		c->points[n].censored = 0;
+		surv_count_buffered(&c->points[n++], buf[i]);
+	}
 	surv_sort_points(c->points, n);
+
+	/* merge equal durations (rows of the buffer that are in the table too) */
+	for (int32 i = 0; i < n; i++)
+	{
+		if (m > 0 && c->points[i].t == c->points[m - 1].t)
+		{
+			c->points[m - 1].churned = cs_add_count(c->points[m - 1].churned, c->points[i].churned);
+			c->points[m - 1].censored = cs_add_count(c->points[m - 1].censored, c->points[i].censored);
+		}
+		else
+			c->points[m++] = c->points[i];
+	}
+	c->nslots = c->npoints = m;
+	SET_VARSIZE(c, SURV_BYTES(m));
 	return c;
 }
 
@@ -290,7 +401,8 @@ survival_read(Datum d)
 	char	   *problem;
 
 	if (s->nslots < 0 || s->nslots > SURV_MAX_POINTS || s->npoints < 0 ||
-		VARSIZE(s) != SURV_BYTES(s->nslots))
+		s->bufcap < 0 || s->bufcap > SURV_BUFFER || s->nbuffered < 0 ||
+		VARSIZE(s) != SURV_HASHED_BYTES(s->nslots, s->bufcap))
 		surv_corrupted("Its size does not match its number of points.");
 	if (s->flags & SURV_FLAG_HASHED)
 		s = surv_compact(s);
@@ -300,20 +412,19 @@ survival_read(Datum d)
 	return s;
 }
 
-/* The state argument of a transition or combine function, in hashed form */
+/*
+ * The state argument of a transition or combine function, in hashed form:
+ * a new one for the first row, or built from an initial condition that a
+ * user-defined aggregate read from text.
+ */
 static SurvivalSummary *
-surv_working_state(FunctionCallInfo fcinfo, MemoryContext ctx, int32 extra)
+surv_new_state(FunctionCallInfo fcinfo, MemoryContext ctx, int32 extra)
 {
 	SurvivalSummary *s;
 	SurvivalSummary *h;
 
 	if (PG_ARGISNULL(0))
 		return surv_new_hashed(ctx, surv_slots_for(extra));
-	s = (SurvivalSummary *) PG_GETARG_POINTER(0);
-	if (s->flags & SURV_FLAG_HASHED)
-		return s;
-
-	/* an initial condition, read from text: build the hash table from it */
 	s = survival_read(PG_GETARG_DATUM(0));
 	h = surv_new_hashed(ctx, surv_slots_for(s->npoints + extra));
 	h->flags |= s->flags & SURV_FLAG_AT;
@@ -322,6 +433,34 @@ surv_working_state(FunctionCallInfo fcinfo, MemoryContext ctx, int32 extra)
 		surv_add_counts(h, &s->points[i]);
 	return h;
 }
+
+/*
+ * A transition function needs the aggregate context only when it allocates
+ * (cs_agg_context() then); on the other rows it need only be sure that it
+ * runs inside an aggregate, which this inline test of the node type tells
+ * more cheaply.
+ */
+static inline void
+surv_require_agg(FunctionCallInfo fcinfo)
+{
+	if (unlikely(!(fcinfo->context &&
+				   (IsA(fcinfo->context, AggState) || IsA(fcinfo->context, WindowAggState)))))
+		(void) cs_agg_context(fcinfo);
+}
+
+static inline SurvivalSummary *
+surv_working_state(FunctionCallInfo fcinfo, int32 extra)
+{
+	if (likely(!PG_ARGISNULL(0)))
+	{
+		SurvivalSummary *s = (SurvivalSummary *) PG_GETARG_POINTER(0);
+
+		if (likely(s->flags & SURV_FLAG_HASHED))
+			return s;
+	}
+	return surv_new_state(fcinfo, cs_agg_context(fcinfo), extra);
+}
+
 
 /* ---------- aggregate support ---------- */
 
@@ -335,11 +474,18 @@ surv_check_duration(const char *fname, double duration)
 }
 
 static inline SurvivalSummary *
-surv_count_row(MemoryContext ctx, SurvivalSummary *state, double duration, bool churned)
+surv_count_row(FunctionCallInfo fcinfo, SurvivalSummary *state, double duration, bool churned)
 {
 	SurvivalPoint *p;
 
-	state = surv_reserve(ctx, state);
+	if (state->bufcap > 0)
+	{
+		SURV_BUFFER_OF(state)[state->nbuffered++] = churned ? duration : -duration;
+		if (state->nbuffered == state->bufcap)
+			state = surv_flush(fcinfo, state);
+		return state;
+	}
+	state = surv_reserve(fcinfo, state);
 	p = surv_slot(state, duration);
 	p->churned += churned;
 	p->censored += !churned;
@@ -350,10 +496,10 @@ PG_FUNCTION_INFO_V1(survival_accum);
 Datum
 survival_accum(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = cs_agg_context(fcinfo);
 	SurvivalSummary *state;
 	double		duration;
 
+	surv_require_agg(fcinfo);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
 		if (PG_ARGISNULL(0))
@@ -361,8 +507,8 @@ survival_accum(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
 	}
 	duration = surv_check_duration("survival_agg", PG_GETARG_FLOAT8(1));
-	state = surv_working_state(fcinfo, aggctx, 1);
-	PG_RETURN_POINTER(surv_count_row(aggctx, state, duration, PG_GETARG_BOOL(2)));
+	state = surv_working_state(fcinfo, 1);
+	PG_RETURN_POINTER(surv_count_row(fcinfo, state, duration, PG_GETARG_BOOL(2)));
 }
 
 static void
@@ -385,11 +531,11 @@ PG_FUNCTION_INFO_V1(survival_cohort_accum);
 Datum
 survival_cohort_accum(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = cs_agg_context(fcinfo);
 	SurvivalSummary *state;
 	double		duration;
 	double		t;
 
+	surv_require_agg(fcinfo);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 	{
 		if (PG_ARGISNULL(0))
@@ -398,13 +544,13 @@ survival_cohort_accum(PG_FUNCTION_ARGS)
 	}
 	duration = surv_check_duration("cohort_churn", PG_GETARG_FLOAT8(1));
 	t = PG_GETARG_FLOAT8(3);
-	state = surv_working_state(fcinfo, aggctx, 1);
+	state = surv_working_state(fcinfo, 1);
 	if (unlikely(!(state->flags & SURV_FLAG_AT) || state->at != t))
 	{
 		cs_require_nonnegative("cohort_churn", "t", t);
 		surv_set_at(state, t + 0.0);
 	}
-	PG_RETURN_POINTER(surv_count_row(aggctx, state, duration, PG_GETARG_BOOL(2)));
+	PG_RETURN_POINTER(surv_count_row(fcinfo, state, duration, PG_GETARG_BOOL(2)));
 }
 
 /* Merge two summaries; also the transition function of rollup() */
@@ -412,10 +558,10 @@ PG_FUNCTION_INFO_V1(survival_combine);
 Datum
 survival_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = cs_agg_context(fcinfo);
 	SurvivalSummary *state;
 	SurvivalSummary *other;
 
+	(void) cs_agg_context(fcinfo);
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))
@@ -423,14 +569,14 @@ survival_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
 	}
 	other = survival_read(PG_GETARG_DATUM(1));
-	state = surv_working_state(fcinfo, aggctx, other->npoints);
+	state = surv_working_state(fcinfo, other->npoints);
 	if (other->flags & SURV_FLAG_AT)
 		surv_set_at(state, other->at);
 	for (int32 i = 0; i < other->npoints; i++)
 	{
 		if ((i & 4095) == 0)
 			CHECK_FOR_INTERRUPTS();
-		state = surv_reserve(aggctx, state);
+		state = surv_reserve(fcinfo, state);
 		surv_add_counts(state, &other->points[i]);
 	}
 	PG_RETURN_POINTER(state);
