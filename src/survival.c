@@ -15,11 +15,12 @@
  * row, so rows are first appended to a small insertion buffer at the end of
  * the state, and the buffer is flushed into the table with the slots
  * prefetched ahead, overlapping the cache misses.  The final function of
- * survival_agg() and rollup() sorts the table into the compact form.  A partial state of a parallel plan (or a Citus worker)
- * skips the final function and can still be hashed, so every reader goes
- * through survival_read(), which compacts such a value into a fresh copy
- * and validates it: output, send, combine and the accessors only ever see
- * the compact form.
+ * survival_agg() and rollup() sorts the table into the compact form.  A
+ * partial state of a parallel plan (or of a Citus worker) skips the final
+ * function and can still be hashed, so every reader goes through
+ * survival_read(), which compacts such a value into a fresh copy and
+ * validates it: output, send, combine and the accessors only ever see the
+ * compact form.
  *
  * Kaplan-Meier: with n_i customers at risk at the i-th distinct duration t_i
  * and d_i churn events there, S(t) = prod over t_i <= t of (1 - d_i / n_i).
@@ -141,7 +142,7 @@ surv_slots_for(int32 n)
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("survival_agg: too many distinct durations"),
 					 errdetail("A survival_summary holds at most %d distinct durations.",
-							   SURV_MAX_POINTS / 4)));
+							   slots / 2)));
 		slots *= 2;
 	}
 	return slots;
