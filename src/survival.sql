@@ -1,0 +1,85 @@
+
+-- Cohort churn with censoring: Kaplan-Meier survival
+
+CREATE TYPE survival_summary;
+CREATE FUNCTION survival_summary_in(cstring) RETURNS survival_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survival_summary_out(survival_summary) RETURNS cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survival_summary_recv(internal) RETURNS survival_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survival_summary_send(survival_summary) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- a summary grows with its distinct durations: let large ones be TOASTed
+CREATE TYPE survival_summary (
+	INPUT = survival_summary_in, OUTPUT = survival_summary_out,
+	RECEIVE = survival_summary_recv, SEND = survival_summary_send,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
+);
+COMMENT ON TYPE survival_summary IS 'Mergeable Kaplan-Meier summary: per distinct duration, the number of churn events and of censored (still active) customers';
+
+CREATE FUNCTION survival_accum(survival_summary, double precision, boolean) RETURNS survival_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION survival_cohort_accum(survival_summary, double precision, boolean, double precision)
+	RETURNS survival_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION survival_combine(survival_summary, survival_summary) RETURNS survival_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION survival_agg_final(survival_summary) RETURNS survival_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survival_cohort_final(survival_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE survival_agg(duration double precision, churned boolean) (
+	SFUNC = survival_accum, STYPE = survival_summary,
+	FINALFUNC = survival_agg_final, COMBINEFUNC = survival_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE rollup(survival_summary) (
+	SFUNC = survival_combine, STYPE = survival_summary,
+	FINALFUNC = survival_agg_final, COMBINEFUNC = survival_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE cohort_churn(duration double precision, churned boolean, t double precision) (
+	SFUNC = survival_cohort_accum, STYPE = survival_summary,
+	FINALFUNC = survival_cohort_final, COMBINEFUNC = survival_combine, PARALLEL = SAFE
+);
+
+CREATE FUNCTION survival_at(survival_summary, t double precision) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION churn_rate_at(survival_summary, t double precision) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION median_lifetime(survival_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mean_lifetime(survival_summary, horizon double precision) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survival_customers(survival_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survival_churned(survival_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survival_curve(survival_summary, confidence double precision DEFAULT 0.95)
+	RETURNS TABLE (duration double precision, at_risk bigint, churned bigint, censored bigint,
+	               survival double precision, lower double precision, upper double precision)
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 100;
+CREATE FUNCTION ltv(survival_summary, arpa double precision, gross_margin double precision,
+                    horizon double precision) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'survival_ltv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION survival_summary_in(cstring) IS 'Reads a survival_summary from its text form';
+COMMENT ON FUNCTION survival_summary_out(survival_summary) IS 'Writes a survival_summary as text: v=1 durations={t,...} churned={n,...} censored={n,...}';
+COMMENT ON FUNCTION survival_summary_recv(internal) IS 'Reads a survival_summary from its binary form';
+COMMENT ON FUNCTION survival_summary_send(survival_summary) IS 'Writes a survival_summary in binary form';
+COMMENT ON FUNCTION survival_accum(survival_summary, double precision, boolean) IS 'Transition function of survival_agg(): counts one customer''s duration, as a churn event or censored';
+COMMENT ON FUNCTION survival_cohort_accum(survival_summary, double precision, boolean, double precision) IS 'Transition function of cohort_churn(): counts one customer and keeps the age t';
+COMMENT ON FUNCTION survival_combine(survival_summary, survival_summary) IS 'Merges two survival summaries (combine function, and transition of rollup)';
+COMMENT ON FUNCTION survival_agg_final(survival_summary) IS 'Final function of survival_agg() and rollup(): the summary with one point per distinct duration, sorted';
+COMMENT ON FUNCTION survival_cohort_final(survival_summary) IS 'Final function of cohort_churn(): 1 - Kaplan-Meier S(t) at the age t the rows carried';
+COMMENT ON AGGREGATE survival_agg(double precision, boolean) IS 'Mergeable Kaplan-Meier summary of (duration, churned) per customer, censored when churned is false; for storing, rollup() and the survival functions';
+COMMENT ON AGGREGATE rollup(survival_summary) IS 'Merges survival summaries of disjoint sets of customers, e.g. cohorts into a year';
+COMMENT ON AGGREGATE cohort_churn(double precision, boolean, double precision) IS 'Cohort churn by age t, censoring-aware: 1 - Kaplan-Meier S(t), as churn_rate_at(survival_agg(duration, churned), t); t must be the same in every row';
+COMMENT ON FUNCTION survival_at(survival_summary, double precision) IS 'Kaplan-Meier S(t): share of the cohort still retained after age t, from 0 to 1; NULL when empty';
+COMMENT ON FUNCTION churn_rate_at(survival_summary, double precision) IS 'Cohort churn by age t: 1 - Kaplan-Meier S(t), from 0 to 1; NULL when empty';
+COMMENT ON FUNCTION median_lifetime(survival_summary) IS 'Median lifetime: the smallest duration t with Kaplan-Meier S(t) <= 0.5; NULL if S never falls that low';
+COMMENT ON FUNCTION mean_lifetime(survival_summary, double precision) IS 'Restricted mean lifetime: area under the Kaplan-Meier curve S from 0 to horizon, in duration units; NULL when empty';
+COMMENT ON FUNCTION survival_customers(survival_summary) IS 'Number of customers in a survival summary (churned and censored)';
+COMMENT ON FUNCTION survival_churned(survival_summary) IS 'Number of churn events in a survival summary';
+COMMENT ON FUNCTION survival_curve(survival_summary, double precision) IS 'Kaplan-Meier curve: one row per distinct duration with at_risk, churned, censored, S and its confidence interval (Greenwood variance on the log(-log S) scale)';
+COMMENT ON FUNCTION ltv(survival_summary, double precision, double precision, double precision) IS 'Cohort lifetime value: arpa * gross_margin * restricted mean lifetime up to horizon, arpa being revenue per unit of duration';
