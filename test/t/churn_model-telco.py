@@ -115,7 +115,7 @@ def main():
     beta, se = newton(X, y)
     ll = loglik(X, y, beta)
 
-    subprocess.run(['dropdb', '--if-exists', DB], check=True)
+    subprocess.run(['dropdb', '--if-exists', DB], check=True, stderr=subprocess.DEVNULL)
     subprocess.run(['createdb', DB], check=True)
     try:
         psql('CREATE EXTENSION customer_success')
