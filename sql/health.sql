@@ -101,8 +101,21 @@ SELECT health_score(CASE WHEN week = 1 THEN array[1, 0] ELSE array[1, '-0'::floa
 -- grouping by the weights compares two weightings side by side
 SELECT w, health_score(w, a, b, c)
 FROM usage, (VALUES (array[1, 0, 0]), (array[0, 0, 1])) v(w) GROUP BY w ORDER BY w;
+-- the VARIADIC form (an array per row, read in place with its null bitmap)
+-- gives the same answers as the overloads for signal columns
+SELECT account, health_score(array[0.5, 0.3, 0.2], VARIADIC array[a, b, c]) AS score,
+       health_agg(array[0.5, 0.3, 0.2], VARIADIC array[a, b, c])::text
+         = health_agg(array[0.5, 0.3, 0.2], a, b, c)::text AS same_summary
+FROM usage GROUP BY account ORDER BY account;
+SELECT cs_test.error_of($$SELECT health_score(array[1, 1], VARIADIC array[a, b * 2]) FROM usage$$);
+SELECT cs_test.error_of($$SELECT health_score(array[1, 1], VARIADIC array[a, b, c]) FROM usage$$);
+-- nine signals: beyond the overloads, the VARIADIC form is used
+-- (1 + 0.5 + 0 + 0.25 + NULL + 1 + 1 + 0 + 0.75) / 8 = 4.5 / 8 = 56.25
+SELECT health_score(array_fill(1::float8, array[9]), 1, 0.5, 0, 0.25, NULL, 1, 1, 0, 0.75);
+EXPLAIN (VERBOSE, COSTS OFF) SELECT health_score(array[1, 1], a, b), health_score(array[1, 1], VARIADIC array[a, b]) FROM usage;
 -- the support functions refuse to run outside an aggregate
 SELECT cs_test.error_of($$SELECT health_accum(NULL, array[1.0], array[0.5])$$);
+SELECT cs_test.error_of($$SELECT health_accum(NULL, array[1.0], 0.5)$$);
 SELECT cs_test.error_of($$SELECT health_combine(NULL, 'v=1 weights={1} sums={0} counts={0}')$$);
 
 -- text form and exact round trip
@@ -197,13 +210,15 @@ ANALYZE big_usage;
 SELECT cs_test.force_parallel();
 SELECT * FROM cs_test.plan_of('SELECT health_score(array[0.5, 0.3, 0.2], a, b, c) FROM big_usage');
 CREATE TABLE par AS
-SELECT health_score(array[0.5, 0.3, 0.2], a, b, c) AS score, health_agg(array[0.5, 0.3, 0.2], a, b, c) AS s
+SELECT health_score(array[0.5, 0.3, 0.2], a, b, c) AS score, health_agg(array[0.5, 0.3, 0.2], a, b, c) AS s,
+       health_score(array[0.5, 0.3, 0.2], VARIADIC array[a, b, c]) AS vscore
 FROM big_usage;
 SELECT * FROM cs_test.plan_of('SELECT rollup(s) FROM (SELECT health_agg(array[1, 1, 1], a, b, c) AS s FROM big_usage GROUP BY account) x');
 RESET ALL;
 SET extra_float_digits = 0;
 SELECT abs(p.score - d.score) <= 1e-12 * d.score AS same_score,
        abs(health_score(p.s) - d.score) <= 1e-12 * d.score AS same_summary_score,
+       abs(p.vscore - d.score) <= 1e-12 * d.score AS same_variadic_score,
        abs(p.score - d.plain) <= 1e-12 * d.plain AS same_as_plain_sql, round(d.score::numeric, 10) AS score
 FROM par p, (SELECT health_score(array[0.5, 0.3, 0.2], a, b, c) AS score,
                     100 * (0.5 * avg(a) + 0.3 * avg(b) + 0.2 * avg(c)) AS plain FROM big_usage) d;

@@ -175,33 +175,19 @@ health_same_weights(const HealthSummary *s, ArrayType *w)
 
 /* ---------- aggregate support ---------- */
 
-PG_FUNCTION_INFO_V1(health_accum);
-Datum
-health_accum(PG_FUNCTION_ARGS)
+/*
+ * The state for a row with these weights and nsignals signals: created on
+ * the first row, checked against the stored weights on the others.
+ */
+static inline HealthSummary *
+health_state_for(FunctionCallInfo fcinfo, HealthSummary *state, ArrayType *weights,
+				 int nsignals)
 {
-	MemoryContext aggctx = cs_agg_context(fcinfo);
-	HealthSummary *state = PG_ARGISNULL(0) ? NULL : (HealthSummary *) PG_GETARG_POINTER(0);
-	ArrayType  *weights;
-	ArrayType  *signals;
-	const double *v;
-	bits8	   *nulls;
-	CsSum	   *sums;
-	int64	   *counts;
-	int			n;
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		if (state == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(state);
-	}
-	weights = PG_GETARG_ARRAYTYPE_P(1);
-	signals = PG_GETARG_ARRAYTYPE_P(2);
-
 	if (unlikely(state == NULL))
 	{
-		n = health_check_weights(fcinfo, weights);
-		state = health_alloc(aggctx, n);
+		int			n = health_check_weights(fcinfo, weights);
+
+		state = health_alloc(cs_agg_context(fcinfo), n);
 		memcpy(HS_WEIGHTS(state), HEALTH_ARR_DATA(weights), sizeof(double) * n);
 	}
 	else if (unlikely(!health_same_weights(state, weights)))
@@ -209,36 +195,85 @@ health_accum(PG_FUNCTION_ARGS)
 		health_check_weights(fcinfo, weights);
 		health_weights_changed(fcinfo);
 	}
-	n = state->nsignals;
-
-	if (unlikely(health_array_length(fcinfo, signals, "signals") != n))
+	if (unlikely(nsignals != state->nsignals))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: signals must be as many as the weights (%d), got %d",
-						health_fname(fcinfo), n,
-						health_array_length(fcinfo, signals, "signals"))));
+						health_fname(fcinfo), state->nsignals, nsignals)));
+	return state;
+}
+
+static inline void
+health_add(FunctionCallInfo fcinfo, HealthSummary *state, int i, double x)
+{
+	if (unlikely(!(x >= 0.0 && x <= 1.0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: signal %d must be between 0 and 1, got %g",
+						health_fname(fcinfo), i + 1, x),
+				 errhint("Map raw values to [0, 1] with health_scale(value, red, green).")));
+	cs_sum_add(&HS_SUMS(state)[i], x);
+	HS_COUNTS(state)[i]++;
+}
+
+/* Transition for (weights, VARIADIC signals): reads the array in place */
+PG_FUNCTION_INFO_V1(health_accum);
+Datum
+health_accum(PG_FUNCTION_ARGS)
+{
+	HealthSummary *state = PG_ARGISNULL(0) ? NULL : (HealthSummary *) PG_GETARG_POINTER(0);
+	ArrayType  *signals;
+	const double *v;
+	bits8	   *nulls;
+	int			n;
+
+	cs_agg_context(fcinfo);
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (state == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(state);
+	}
+	signals = PG_GETARG_ARRAYTYPE_P(2);
+	n = health_array_length(fcinfo, signals, "signals");
+	state = health_state_for(fcinfo, state, PG_GETARG_ARRAYTYPE_P(1), n);
 
 	v = HEALTH_ARR_DATA(signals);
 	nulls = ARR_NULLBITMAP(signals);
-	sums = HS_SUMS(state);
-	counts = HS_COUNTS(state);
 	for (int i = 0; i < n; i++)
 	{
-		double		x;
-
 		/* NULL elements take no space in the data area */
 		if (nulls != NULL && !(nulls[i / 8] & (1 << (i % 8))))
 			continue;
-		x = *v++;
-		if (unlikely(!(x >= 0.0 && x <= 1.0)))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: signal %d must be between 0 and 1, got %g",
-							health_fname(fcinfo), i + 1, x),
-					 errhint("Map raw values to [0, 1] with health_scale(value, red, green).")));
-		cs_sum_add(&sums[i], x);
-		counts[i]++;
+		health_add(fcinfo, state, i, *v++);
 	}
+	PG_RETURN_POINTER(state);
+}
+
+/*
+ * Transition for (weights, signal1, ..., signalN) with N fixed: the
+ * overloads of health_score() and health_agg() for 1 to 8 signals, which
+ * PostgreSQL prefers to the VARIADIC form when both match, so that the
+ * executor does not build an array per row.
+ */
+PG_FUNCTION_INFO_V1(health_accum_args);
+Datum
+health_accum_args(PG_FUNCTION_ARGS)
+{
+	HealthSummary *state = PG_ARGISNULL(0) ? NULL : (HealthSummary *) PG_GETARG_POINTER(0);
+	int			n = PG_NARGS() - 2;
+
+	cs_agg_context(fcinfo);
+	if (PG_ARGISNULL(1))
+	{
+		if (state == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(state);
+	}
+	state = health_state_for(fcinfo, state, PG_GETARG_ARRAYTYPE_P(1), n);
+	for (int i = 0; i < n; i++)
+		if (!PG_ARGISNULL(i + 2))
+			health_add(fcinfo, state, i, PG_GETARG_FLOAT8(i + 2));
 	PG_RETURN_POINTER(state);
 }
 
