@@ -24,7 +24,7 @@
 
 #define CHURN_TYPE "churn_model"
 #define CHURN_MAX_SIGNALS 100
-#define CHURN_MAX_ITER 100
+#define CHURN_MAX_ITER 25		/* as R's glm.control(maxit = 25) */
 #define STATE_VERSION 1
 
 /* ARR_DATA_PTR without its signed/unsigned mix, which -Wextra refuses */
@@ -468,6 +468,35 @@ churn_separation(void)
 			 errhint("Leave out or coarsen the signal that predicts churn perfectly, or fit on more rows.")));
 }
 
+/*
+ * Newton's method on this concave likelihood converges in a handful of
+ * iterations unless the MLE is at infinity: then some linear predictors
+ * grow without bound.  Tell the two apart for the error message.
+ */
+static void
+churn_no_convergence(const ChurnFitState *st, const double *beta)
+{
+	int			p = st->nsignals + 1;
+	int64		nrows = st->rows.n / p;
+	double		max_eta = 0.0;
+
+	for (int64 i = 0; i < nrows; i++)
+	{
+		const double *row = st->rows.v + i * p;
+		double		eta = beta[0];
+
+		for (int j = 1; j < p; j++)
+			eta += beta[j] * row[j];
+		max_eta = Max(max_eta, fabs(eta));
+	}
+	if (max_eta > 15.0)
+		churn_separation();
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("churn_model_fit: no convergence after %d Newton iterations", CHURN_MAX_ITER),
+			 errhint("Rescale the signals to comparable ranges, e.g. with health_scale().")));
+}
+
 static ChurnModel *
 churn_fit(const ChurnFitState *st)
 {
@@ -513,7 +542,7 @@ churn_fit(const ChurnFitState *st)
 
 		CHECK_FOR_INTERRUPTS();
 		if (iter > CHURN_MAX_ITER)
-			churn_separation();
+			churn_no_convergence(st, beta);
 		if (cholesky(hess, p, scale) >= 0)
 			churn_separation();	/* X'X is fine, so the weights vanished */
 		cholesky_solve(hess, scale, p, grad, step);
@@ -534,7 +563,8 @@ churn_fit(const ChurnFitState *st)
 			beta[j] = trial[j];
 		}
 		ll = churn_pass(st, beta, grad, hess);
-		if (!isfinite(ll))
+		/* a likelihood of 1: every row fitted exactly, complete separation */
+		if (!isfinite(ll) || ll > -1e-9)
 			churn_separation();
 		if (change < 1e-10 || t < 1e-10)
 			break;
