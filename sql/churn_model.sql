@@ -1,0 +1,176 @@
+-- Churn model: churn_model_fit(), churn_model_coefficients/std_errors,
+-- churn_probability(), model I/O; auc()
+SET extra_float_digits = 0;
+
+-- One 0/1 signal: the fit is saturated, so the MLE is in closed form:
+--   x = 0: 1 of 4 churned, b0 = logit(1/4) = ln(1/3) = -1.0986122887
+--   x = 1: 3 of 4 churned, b0 + b1 = logit(3/4) = ln 3, b1 = 2 ln 3 = 2.1972245773
+--   standard errors sqrt(1 / (n p (1 - p))): se0 = sqrt(4/3) = 1.1547005384,
+--   se1 = sqrt(4/3 + 4/3) = 1.6329931619
+--   log-likelihood 2 * (ln(1/4) + 3 ln(3/4)) = -4.49868115695
+CREATE TABLE tiny (id int, churned boolean, x float8, z float8);
+INSERT INTO tiny VALUES
+	(1, true, 0, 0), (2, false, 0, 0), (3, false, 0, 0), (4, false, 0, 0),
+	(5, true, 1, 0), (6, true, 1, 0), (7, true, 1, 0), (8, false, 1, 0);
+SELECT (SELECT array_agg(round(c::numeric, 10)) FROM unnest(churn_model_coefficients(m)) c) AS coefficients,
+       (SELECT array_agg(round(c::numeric, 10)) FROM unnest(churn_model_std_errors(m)) c) AS std_errors,
+       round(churn_probability(m, 0)::numeric, 12) AS p0,   -- 1/4
+       round(churn_probability(m, 1)::numeric, 12) AS p1,   -- 3/4
+       round(split_part(split_part(m::text, 'log_likelihood=', 2), ' ', 1)::numeric, 10) AS log_likelihood,
+       m::text ~ 'rows=8 churned=4 ' AS counts
+FROM (SELECT churn_model_fit(churned, x) AS m FROM tiny) f;
+
+-- Two 0/1 signals, three groups, saturated again:
+--   (0,0): 1 of 5 churned, b0 = logit(1/5) = -ln 4 = -1.3862943611
+--   (1,0): 1 of 3, b0 + b1 = logit(1/3) = -ln 2, b1 = ln 2 = 0.6931471806
+--   (0,1): 4 of 5, b0 + b2 = ln 4, b2 = 2 ln 4 = 2.7725887222
+TRUNCATE tiny;
+INSERT INTO tiny VALUES
+	(1, true, 0, 0), (2, false, 0, 0), (3, false, 0, 0), (4, false, 0, 0), (5, false, 0, 0),
+	(6, true, 1, 0), (7, false, 1, 0), (8, false, 1, 0),
+	(9, true, 0, 1), (10, true, 0, 1), (11, true, 0, 1), (12, true, 0, 1), (13, false, 0, 1);
+SELECT (SELECT array_agg(round(c::numeric, 10)) FROM unnest(churn_model_coefficients(churn_model_fit(churned, x, z))) c)
+FROM tiny;
+-- numeric and integer signals are cast to double precision
+SELECT (SELECT array_agg(round(c::numeric, 10)) FROM unnest(churn_model_coefficients(churn_model_fit(churned, x::int, z::numeric))) c)
+FROM tiny;
+-- churn_probability: 1 / (1 + exp(-(b0 + b2))) = 4/5, and 1/3 for (1, 0)
+SELECT round(churn_probability(m, 0, 1)::numeric, 12), round(churn_probability(m, 1, 0)::numeric, 12)
+FROM (SELECT churn_model_fit(churned, x, z) AS m FROM tiny) f;
+
+-- NULL and empty input: rows with a NULL outcome or signal are left out
+SELECT (SELECT array_agg(round(c::numeric, 10)) FROM unnest(churn_model_coefficients(churn_model_fit(churned, x, z))) c)
+FROM (SELECT churned, x, z FROM tiny UNION ALL VALUES (NULL, 1, 1), (true, NULL, 1), (true, 1, NULL)) t;
+SELECT churn_model_fit(churned, x) IS NULL AS no_rows FROM tiny WHERE false;
+SELECT churn_model_fit(churned, VARIADIC s) IS NULL AS null_array FROM (VALUES (true, NULL::float8[])) v(churned, s);
+-- one class only: no model (like auc)
+SELECT churn_model_fit(churned, x) IS NULL AS all_retained FROM tiny WHERE NOT churned;
+SELECT churn_model_fit(churned, x) IS NULL AS all_churned FROM tiny WHERE churned;
+SELECT churn_probability(churn_model_fit(churned, x, z), 0, NULL) IS NULL AS null_signal FROM tiny;
+
+-- perfectly separable data: a clear error, after a few iterations
+SELECT cs_test.error_of($$SELECT churn_model_fit(y, x) FROM (VALUES (false, 0), (false, 1), (true, 2), (true, 3)) v(y, x)$$);
+-- quasi-complete separation: x = 0 never churns
+SELECT cs_test.error_of($$SELECT churn_model_fit(y, x) FROM (VALUES (false, 0), (false, 0), (true, 1), (false, 1), (true, 1)) v(y, x)$$);
+-- separation on a large scale, with many rows
+SELECT cs_test.error_of($$SELECT churn_model_fit(i > 5000, i) FROM generate_series(1, 10000) i$$);
+-- singular designs: a constant signal, collinear signals, too few distinct rows
+SELECT cs_test.error_of($$SELECT churn_model_fit(churned, x, 3) FROM tiny$$);
+SELECT cs_test.error_of($$SELECT churn_model_fit(churned, x, z, x + 2 * z) FROM tiny$$);
+SELECT cs_test.error_of($$SELECT churn_model_fit(y, x) FROM (VALUES (false, 1), (true, 1)) v(y, x)$$);
+-- bad signals
+SELECT cs_test.error_of($$SELECT churn_model_fit(churned, x, 'NaN') FROM tiny$$);
+SELECT cs_test.error_of($$SELECT churn_model_fit(churned, x, 'Infinity') FROM tiny$$);
+SELECT cs_test.error_of($$SELECT churn_model_fit(churned, VARIADIC CASE WHEN id = 3 THEN array[x] ELSE array[x, z] END) FROM tiny$$);
+SELECT cs_test.error_of($$SELECT churn_model_fit(true, VARIADIC '{}'::float8[])$$);
+SELECT cs_test.error_of($$SELECT churn_model_fit(true, VARIADIC array_fill(0.5::float8, array[101]))$$);
+SELECT cs_test.error_of($$SELECT churn_model_fit(true, VARIADIC '{{1,2},{3,4}}'::float8[])$$);
+-- the support functions take internal, so SQL cannot call them directly
+SELECT cs_test.error_of($$SELECT churn_fit_accum(NULL, true, array[1.0::float8])$$);
+-- churn_probability: as many signals as the model, finite
+SELECT cs_test.error_of($$SELECT churn_probability(churn_model_fit(churned, x, z), 1) FROM tiny$$);
+SELECT cs_test.error_of($$SELECT churn_probability(churn_model_fit(churned, x, z), 1, 'NaN') FROM tiny$$);
+SELECT cs_test.error_of($$SELECT churn_probability(churn_model_fit(churned, x, z), VARIADIC '{{1,2}}'::float8[]) FROM tiny$$);
+-- extreme linear predictors give probabilities 0 and 1 without overflow
+SELECT churn_probability('v=1 coefficients={0,1} std_errors={1,1} rows=2 churned=1 log_likelihood=-1 iterations=1', 1e300) AS one,
+       churn_probability('v=1 coefficients={0,1} std_errors={1,1} rows=2 churned=1 log_likelihood=-1 iterations=1', -1e300) AS zero;
+
+-- text form and exact round trip
+CREATE TABLE noisy AS
+SELECT i, (i * 7919 % 1000) / 1000.0 AS a, (i * 104729 % 997) / 997.0 AS b,
+       ((i * 7919 % 1000) / 1000.0 - (i * 104729 % 997) / 997.0 + (i * 31 % 101) / 101.0 - 0.5) > 0 AS churned
+FROM generate_series(1::bigint, 3000) i;
+SELECT churn_model_fit(churned, a, b)::text::churn_model::text = churn_model_fit(churned, a, b)::text AS round_trip
+FROM noisy;
+SELECT 'v=1 coefficients={-1.5,0.25,3} std_errors={0.5,0.125,1} rows=100 churned=20 log_likelihood=-40.5 iterations=6'::churn_model;
+SELECT churn_model_coefficients(' v=1 coefficients={ -1.5 , 0.25 } std_errors={0.5,0.1} rows=100 churned=20 log_likelihood=-40.5 iterations=6 '::churn_model);
+-- malformed text is rejected with 22P02
+SELECT cs_test.error_of($$SELECT ''::churn_model$$);
+SELECT cs_test.error_of($$SELECT 'v=2 coefficients={1,2} std_errors={1,1} rows=2 churned=1 log_likelihood=-1 iterations=1'::churn_model$$);
+SELECT cs_test.error_of($$SELECT 'v=1 coefficients={1} std_errors={1} rows=2 churned=1 log_likelihood=-1 iterations=1'::churn_model$$);
+SELECT cs_test.error_of($$SELECT 'v=1 coefficients={1,2} std_errors={1} rows=2 churned=1 log_likelihood=-1 iterations=1'::churn_model$$);
+SELECT cs_test.error_of($$SELECT 'v=1 coefficients={1,2} std_errors={1,-1} rows=2 churned=1 log_likelihood=-1 iterations=1'::churn_model$$);
+SELECT cs_test.error_of($$SELECT 'v=1 coefficients={1,Infinity} std_errors={1,1} rows=2 churned=1 log_likelihood=-1 iterations=1'::churn_model$$);
+SELECT cs_test.error_of($$SELECT 'v=1 coefficients={1,2} std_errors={1,1} rows=2 churned=3 log_likelihood=-1 iterations=1'::churn_model$$);
+SELECT cs_test.error_of($$SELECT 'v=1 coefficients={1,2} std_errors={1,1} rows=-2 churned=1 log_likelihood=-1 iterations=1'::churn_model$$);
+SELECT cs_test.error_of($$SELECT 'v=1 coefficients={1,2} std_errors={1,1} rows=2 churned=1 log_likelihood=1 iterations=1'::churn_model$$);
+SELECT cs_test.error_of($$SELECT 'v=1 coefficients={1,2} std_errors={1,1} rows=2 churned=1 log_likelihood=-1 iterations=-1'::churn_model$$);
+SELECT cs_test.error_of($$SELECT 'v=1 coefficients={1,2} std_errors={1,1} rows=2 churned=1 log_likelihood=-1 iterations=1 x'::churn_model$$);
+SELECT cs_test.error_of($$SELECT 'v=1 coefficients={1,2} std_errors={1,1} rows=2 churned=1 log_likelihood=-1'::churn_model$$);
+SELECT cs_test.error_of(format('SELECT %L::churn_model',
+	'v=1 coefficients={' || array_to_string(array_fill(1, array[102]), ',') || '} std_errors={1} rows=2 churned=1 log_likelihood=-1 iterations=1'));
+
+-- binary form
+SELECT encode(churn_model_send('v=1 coefficients={-1.5,0.25} std_errors={0.5,0.125} rows=100 churned=20 log_likelihood=-40.5 iterations=6'), 'hex');
+SELECT cs_test.binary_input('churn_model', churn_model_send(churn_model_fit(churned, a, b)))
+       = churn_model_fit(churned, a, b)::text AS binary_round_trip
+FROM noisy;
+-- wrong version, truncated, trailing bytes, bad coefficient count, churned > rows,
+-- positive log-likelihood, infinite coefficient: 22P03 or 08P01
+CREATE TABLE m1 AS SELECT churn_model_send('v=1 coefficients={-1.5,0.25} std_errors={0.5,0.125} rows=100 churned=20 log_likelihood=-40.5 iterations=6') AS b;
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('churn_model', overlay(b placing '\x02' from 1 for 1)) FROM m1$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('churn_model', substr(b, 1, 40)) FROM m1$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('churn_model', b || '\x00'::bytea) FROM m1$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('churn_model', overlay(b placing '\x00000001' from 2 for 4)) FROM m1$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('churn_model', overlay(b placing '\x7fffffff' from 2 for 4)) FROM m1$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('churn_model', overlay(b placing '\x00000000000000ff' from 18 for 8)) FROM m1$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('churn_model', overlay(b placing '\x4000000000000000' from 26 for 8)) FROM m1$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('churn_model', overlay(b placing '\x7ff0000000000000' from 34 for 8)) FROM m1$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('churn_model', '\x'::bytea)$$);
+
+-- AUC.  Outcome true scores 0.9, 0.8, 0.5, 0.5; outcome false 0.7, 0.5, 0.3.
+-- Of the 4 * 3 = 12 pairs, 0.9 and 0.8 beat all three (6), each 0.5 beats
+-- 0.3 and ties 0.5 (2 * 1.5 = 3): AUC = 9 / 12 = 0.75
+CREATE TABLE scored (score float8, outcome boolean);
+INSERT INTO scored VALUES (0.9, true), (0.8, true), (0.5, true), (0.5, true),
+	(0.7, false), (0.5, false), (0.3, false);
+SELECT auc(score, outcome) FROM scored;
+SELECT auc(-score, outcome) AS reversed FROM scored;           -- 1 - 0.75 (no ties flip)
+SELECT auc(score, NOT outcome) AS swapped FROM scored;         -- 0.25
+SELECT auc(1, outcome) AS all_tied FROM scored;                -- 0.5
+SELECT auc(score, score > 0.6) AS perfect FROM scored;         -- 1
+SELECT auc(score, score < 0.6) AS worst FROM scored;           -- 0
+-- NULL scores and outcomes are skipped; one class empty gives NULL
+SELECT auc(score, outcome) FROM (SELECT * FROM scored UNION ALL VALUES (NULL, true), (0.1, NULL)) s;
+SELECT auc(score, outcome) IS NULL AS only_true FROM scored WHERE outcome;
+SELECT auc(score, outcome) IS NULL AS no_rows FROM scored WHERE false;
+SELECT cs_test.error_of($$SELECT auc(s, true) FROM (VALUES ('NaN'::float8)) v(s)$$);
+SELECT cs_test.error_of($$SELECT auc(s, true) FROM (VALUES ('-Infinity'::float8)) v(s)$$);
+-- the support functions take internal, so SQL cannot call them directly
+SELECT cs_test.error_of($$SELECT auc_accum(NULL, 1::float8, true)$$);
+-- per group, and as a running window aggregate: after 0.5 f, true {0.9, 0.8}
+-- beat false {0.7, 0.5}: 1; then 4.5 / 6 = 0.75, 5 / 8 = 0.625, 9 / 12 = 0.75
+SELECT outcome, auc(score, score > 0.6) FROM scored GROUP BY outcome ORDER BY outcome;
+SELECT score, outcome, auc(score, outcome) OVER (ORDER BY score DESC, outcome ROWS UNBOUNDED PRECEDING) AS running
+FROM scored ORDER BY score DESC, outcome;
+
+-- against a plain-SQL rank-based AUC (mid-ranks), with many ties
+CREATE TABLE big_scored AS
+SELECT i, (i * 7919 % 100) / 10.0 AS score, (i * 104729 % 997) < 400 + 4 * (i * 7919 % 100) AS outcome
+FROM generate_series(1::bigint, 200000) i;
+ANALYZE big_scored;
+CREATE VIEW plain_auc AS
+SELECT (sum(r) FILTER (WHERE outcome) - n1 * (n1 + 1) / 2.0) / (n1 * (n - n1)) AS auc
+FROM (SELECT outcome, rank() OVER (ORDER BY score) + (count(*) OVER (PARTITION BY score) - 1) / 2.0 AS r,
+             count(*) FILTER (WHERE outcome) OVER () AS n1, count(*) OVER () AS n
+      FROM big_scored) x
+GROUP BY n1, n;
+SELECT abs(auc - (SELECT auc FROM plain_auc)) < 1e-12 AS same_as_plain, round(auc::numeric, 12)
+FROM (SELECT auc(score, outcome) FROM big_scored) a;
+
+-- forced parallel plans give the same answers
+SELECT cs_test.force_parallel();
+SELECT * FROM cs_test.plan_of('SELECT auc(score, outcome) FROM big_scored');
+SELECT * FROM cs_test.plan_of('SELECT churn_model_fit(outcome, score) FROM big_scored');
+CREATE TABLE par AS
+SELECT auc(score, outcome), churn_model_coefficients(churn_model_fit(outcome, score)) AS coef FROM big_scored;
+RESET ALL;
+SET extra_float_digits = 0;
+SELECT abs(p.auc - d.auc) < 1e-15 AS same_auc,
+       abs(p.coef[1] - d.coef[1]) < 1e-9 * abs(d.coef[1]) AND abs(p.coef[2] - d.coef[2]) < 1e-9 * abs(d.coef[2])
+         AS same_coefficients
+FROM par p, (SELECT auc(score, outcome), churn_model_coefficients(churn_model_fit(outcome, score)) AS coef
+             FROM big_scored) d;
+
+DROP VIEW plain_auc;
+DROP TABLE tiny, noisy, m1, scored, big_scored, par;

@@ -1,0 +1,86 @@
+-- Churn model (logistic regression) and AUC
+
+CREATE TYPE churn_model;
+CREATE FUNCTION churn_model_in(cstring) RETURNS churn_model
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION churn_model_out(churn_model) RETURNS cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION churn_model_recv(internal) RETURNS churn_model
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION churn_model_send(churn_model) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE churn_model (
+	INPUT = churn_model_in, OUTPUT = churn_model_out,
+	RECEIVE = churn_model_recv, SEND = churn_model_send,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = plain
+);
+COMMENT ON TYPE churn_model IS 'Fitted logistic churn model: coefficients (intercept first), standard errors, rows, churned rows, log-likelihood, iterations';
+
+CREATE FUNCTION churn_fit_accum(internal, boolean, double precision[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION churn_fit_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION churn_fit_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION churn_fit_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION churn_fit_final(internal) RETURNS churn_model
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE churn_model_fit(churned boolean, VARIADIC signals double precision[]) (
+	SFUNC = churn_fit_accum, STYPE = internal,
+	FINALFUNC = churn_fit_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = churn_fit_combine,
+	SERIALFUNC = churn_fit_serialize, DESERIALFUNC = churn_fit_deserialize,
+	PARALLEL = SAFE
+);
+
+CREATE FUNCTION churn_model_coefficients(churn_model) RETURNS double precision[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION churn_model_std_errors(churn_model) RETURNS double precision[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION churn_probability(model churn_model, VARIADIC signals double precision[])
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION churn_model_in(cstring) IS 'Reads a churn_model from its text form';
+COMMENT ON FUNCTION churn_model_out(churn_model) IS 'Writes a churn_model as text: v=1 coefficients={...} std_errors={...} rows=.. churned=.. log_likelihood=.. iterations=..';
+COMMENT ON FUNCTION churn_model_recv(internal) IS 'Reads a churn_model from its binary form';
+COMMENT ON FUNCTION churn_model_send(churn_model) IS 'Writes a churn_model in binary form';
+COMMENT ON FUNCTION churn_fit_accum(internal, boolean, double precision[]) IS 'Transition function of churn_model_fit(): keeps one row';
+COMMENT ON FUNCTION churn_fit_combine(internal, internal) IS 'Combine function of churn_model_fit(): joins the rows of two partial states';
+COMMENT ON FUNCTION churn_fit_serialize(internal) IS 'Serializes the state of churn_model_fit() for parallel query';
+COMMENT ON FUNCTION churn_fit_deserialize(bytea, internal) IS 'Reads back and validates a serialized churn_model_fit() state';
+COMMENT ON FUNCTION churn_fit_final(internal) IS 'Final function of churn_model_fit(): the maximum-likelihood logistic fit (Newton/IRLS with step halving)';
+COMMENT ON AGGREGATE churn_model_fit(boolean, double precision[]) IS 'Logistic regression of churned on the signals with an intercept, by maximum likelihood; NULL without both churned and retained rows; error on separable data or collinear signals';
+COMMENT ON FUNCTION churn_model_coefficients(churn_model) IS 'Coefficients of a churn model as double precision[]: intercept first, then one per signal (log-odds of churn per unit of signal)';
+COMMENT ON FUNCTION churn_model_std_errors(churn_model) IS 'Standard errors of the coefficients of a churn model, from the inverse Fisher information, in the same order';
+COMMENT ON FUNCTION churn_probability(churn_model, double precision[]) IS 'Predicted churn probability for the given signals: 1 / (1 + exp(-(b0 + b1 x1 + ...))); NULL if a signal is NULL';
+
+CREATE FUNCTION auc_accum(internal, double precision, boolean) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION auc_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION auc_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION auc_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION auc_final(internal) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- The final function sorts the kept scores in place: that only reorders a
+-- multiset, so the state stays valid for more rows and further final calls.
+CREATE AGGREGATE auc(score double precision, outcome boolean) (
+	SFUNC = auc_accum, STYPE = internal,
+	FINALFUNC = auc_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = auc_combine,
+	SERIALFUNC = auc_serialize, DESERIALFUNC = auc_deserialize,
+	PARALLEL = SAFE
+);
+
+COMMENT ON FUNCTION auc_accum(internal, double precision, boolean) IS 'Transition function of auc(): keeps one score under its outcome';
+COMMENT ON FUNCTION auc_combine(internal, internal) IS 'Combine function of auc(): joins the scores of two partial states';
+COMMENT ON FUNCTION auc_serialize(internal) IS 'Serializes the state of auc() for parallel query';
+COMMENT ON FUNCTION auc_deserialize(bytea, internal) IS 'Reads back and validates a serialized auc() state';
+COMMENT ON FUNCTION auc_final(internal) IS 'Final function of auc(): exact ROC AUC by sorting (Mann-Whitney), ties counting half';
+COMMENT ON AGGREGATE auc(double precision, boolean) IS 'ROC AUC: probability that a row with outcome true scores higher than one with outcome false, ties counting half; NULL when either outcome is missing';
