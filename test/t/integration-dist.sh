@@ -15,8 +15,8 @@ trap 'rm -rf "$tmp"' EXIT
 git clone -q "$(pwd)" "$tmp/repo"
 cd "$tmp/repo"
 version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" customer_success.control)
-make -s "customer_success--$version.sql" PG_CONFIG=/nonexistent 2>/dev/null || \
-	cat src/common.sql $(ls src/*.sql | grep -v '^src/common.sql$' | sort) >"customer_success--$version.sql"
+rm -f "customer_success--$version.sql"
+make -s "customer_success--$version.sql" PG_CONFIG=/nonexistent
 if [ -n "$(git status --porcelain)" ]; then
 	git add -A && git -c user.name=dist-test -c user.email=dist-test@localhost commit -qm "regenerated install script"
 fi
