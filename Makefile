@@ -11,7 +11,8 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # per metric family (src/<family>.sql), each self-contained.
 SQL_PARTS   = src/common.sql $(filter-out src/common.sql,$(sort $(wildcard src/*.sql)))
 INSTALL_SQL = $(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(INSTALL_SQL)
+# upgrade scripts (customer_success--<old>--<new>.sql) are installed beside it
+DATA        = $(INSTALL_SQL) $(wildcard $(EXTENSION)--*--*.sql)
 
 # pg_regress tests in sql/ and expected/: setup first, one file per family,
 # install last (it reinstalls the extension in another schema)
