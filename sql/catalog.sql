@@ -16,7 +16,7 @@ FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::re
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'customer_success'
 WHERE p.proname ~ '^(nps|csat)_(summary_(in|out|recv|send)|accum|combine)$';
 SELECT name, arguments FROM customer_success_functions
-WHERE name ~ '_(in|out|recv|send|accum|combine|serialize|deserialize|serialfn|deserialfn)$';
+WHERE name ~ '_(in|out|recv|send|accum|combine|serialize|deserialize|serialfn|deserialfn|final|finalfn|ffunc)$';
 
 -- every aggregate of the extension is listed, with a description
 SELECT p.oid::regprocedure AS aggregate_not_listed

@@ -5,8 +5,9 @@
 -- family's functions and aggregates, whichever are installed.  Support
 -- functions are left out: type I/O (the functions of pg_type), the
 -- transition, combine, serialize and deserialize functions of aggregates
--- (unless also a final function, as the accessors are), and anything that
--- takes or returns internal; none of them is meant to be called by a user.
+-- (unless also a final function, as the accessors are), final functions
+-- named <something>_final, and anything that takes or returns internal; none
+-- of them is meant to be called by a user.
 CREATE VIEW customer_success_functions AS
 SELECT n.nspname::text AS schema,
        p.proname::text AS name,
@@ -28,6 +29,8 @@ WHERE e.extname = 'customer_success'
                                   a.aggmtransfn, a.aggminvtransfn)
                     AND NOT EXISTS (SELECT FROM pg_aggregate f
                                     WHERE p.oid IN (f.aggfinalfn, f.aggmfinalfn)))
+  AND NOT (p.proname ~ '_(final|finalfn|ffunc)$'
+           AND EXISTS (SELECT FROM pg_aggregate f WHERE p.oid IN (f.aggfinalfn, f.aggmfinalfn)))
   AND 'internal'::regtype <> ALL (p.proargtypes::oid[] || p.prorettype)
 ORDER BY name, arguments;
 
