@@ -75,6 +75,32 @@ SELECT format('<div class="kpi-value">%s</div>',
                      / count(score))::numeric, 1))
 FROM nps_responses WHERE responded_on >= '2025-11-01';
 SQL
+# sections of families that may not be installed: checked when present
+if grep -q '<section id="mrr-bridge"' "$tmp/report.dom"; then
+	# October MRR (a plain sum) and September MRR, with thousands separators
+	psql -X -At -v ON_ERROR_STOP=1 >>"$tmp/expected" <<'SQL'
+SELECT format('%s MRR: %s</title>', m, to_char(round(sum(mrr)), 'FM999,999,999,990'))
+FROM (VALUES ('September', date '2026-09-01'), ('October', date '2026-10-01')) v(m, d)
+JOIN mrr_monthly ON month = d GROUP BY m;
+SQL
+fi
+if grep -q '<section id="cohort-retention"' "$tmp/report.dom"; then
+	# Kaplan-Meier after one month by hand: every account is at risk at 1
+	# (nobody leaves before), so S(1) = 1 - churned at 1 / accounts
+	psql -X -At -v ON_ERROR_STOP=1 >>"$tmp/expected" <<'SQL'
+WITH l AS (
+	SELECT date_trunc('quarter', signed_up)::date AS q,
+	       (SELECT extract(year FROM x) * 12 + extract(month FROM x)
+	        FROM age(coalesce(churned_on, date '2026-11-01'), date_trunc('month', signed_up)) x) AS months,
+	       churned_on IS NOT NULL AS churned
+	FROM accounts
+)
+SELECT format('title="%s (%s) M1: %s"', to_char(q, 'YYYY "Q"Q'), count(*),
+              round(100 * (1 - (count(*) FILTER (WHERE churned AND months <= 1))::numeric / count(*)))::int)
+FROM l GROUP BY q HAVING min(months) >= 1;
+SQL
+fi
+
 missing=0
 while IFS= read -r line; do
 	grep -qF -- "$line" "$tmp/report.dom" || { echo "not in the rendered report: $line" >&2; missing=$((missing + 1)); }

@@ -35,12 +35,13 @@ def num(v):
     return float(v)
 
 
-def show(v):
-    """A value as the SQL wrote it: 14.2 stays 14.2, never 14.200000001."""
+def show(v, thousands=False):
+    """A value as the SQL wrote it: 14.2 stays 14.2, never 14.200000001;
+    thousands: with separators (1,793,768), the digits unchanged."""
     if v is None:
         return ""
-    if isinstance(v, decimal.Decimal):
-        return str(v)
+    if thousands and isinstance(v, (int, decimal.Decimal)) and not isinstance(v, bool):
+        return format(v, ",")
     return str(v)
 
 
@@ -67,7 +68,12 @@ def nice_ticks(lo, hi, count=6):
     return ticks
 
 
-def tick_text(t):
+def tick_text(t, scale=1.0):
+    """An axis tick; large axes in thousands (k) or millions (M)."""
+    if scale >= 1e6:
+        return "%gM" % round(t / 1e6, 6)
+    if scale >= 1e4:
+        return "%gk" % round(t / 1e3, 3)
     return ("%d" % t) if float(t).is_integer() else ("%g" % t)
 
 
@@ -106,7 +112,7 @@ class Frame:
             out.append('<line class="grid" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/>'
                        % (self.left, WIDTH - self.right, yy, yy))
             out.append('<text class="tick" x="%.1f" y="%.1f" text-anchor="end">%s</text>'
-                       % (self.left - 6, yy + 4, esc(tick_text(t))))
+                       % (self.left - 6, yy + 4, esc(tick_text(t, max(abs(self.lo), abs(self.hi))))))
         if self.lo < 0 < self.hi:
             yy = self.y(0)
             out.append('<line class="zero" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/>'
@@ -167,7 +173,7 @@ def render_line(s):
             return f.left + f.pw * (i + 0.5) / len(xs)
     body = f.grid(s.get("y_label"))
     if numeric_x:
-        for t in nice_ticks(float(min(xs)), float(max(xs)), 10):
+        for t in nice_ticks(float(min(xs)), float(max(xs)), 8):
             if float(min(xs)) <= t <= float(max(xs)):
                 xx = f.left + f.pw * (t - x_lo) / span
                 body.append('<text class="tick" x="%.1f" y="%.1f" text-anchor="middle">%s</text>'
@@ -259,6 +265,7 @@ def render_bar(s):
     group = f.pw / len(cats)
     bw = min(64.0, group * 0.7 / max(1, len(series)))
     colors = s.get("colors")
+    sep = bool(s.get("thousands"))
     for k, se in enumerate(series):
         for i, v in enumerate(se.get("values", [])):
             if v is None:
@@ -266,7 +273,7 @@ def render_bar(s):
             x0 = f.left + group * i + (group - bw * len(series)) / 2 + bw * k
             y0, y1 = sorted((f.y(0), f.y(num(v))))
             color = colors[i] if colors else se.get("color") or PALETTE[k % len(PALETTE)]
-            tip = "%s %s: %s" % (se.get("name", ""), show(cats[i]), show(v))
+            tip = "%s %s: %s" % (se.get("name", ""), show(cats[i]), show(v, sep))
             lo, hi = (se.get("lower") or [None] * len(cats))[i], (se.get("upper") or [None] * len(cats))[i]
             if lo is not None and hi is not None:
                 tip += " (%s to %s)" % (show(lo), show(hi))
@@ -279,10 +286,10 @@ def render_bar(s):
                             % (cx, ylo, yhi, cx - 6, ylo, 12, cx - 6, yhi, 12))
                 label_y = min(label_y, yhi - 6)
                 body.append('<text class="label" x="%.1f" y="%.1f" text-anchor="start">%s</text>'
-                            % (x0 + bw + 3, f.y(num(v)) + 4, esc(show(v))))
+                            % (x0 + bw + 3, f.y(num(v)) + 4, esc(show(v, sep))))
             else:
                 body.append('<text class="label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>'
-                            % (x0 + bw / 2, label_y, esc(show(v))))
+                            % (x0 + bw / 2, label_y, esc(show(v, sep))))
     for i, c in enumerate(cats):
         body.append('<text class="tick" x="%.1f" y="%.1f" text-anchor="middle">%s</text>'
                     % (f.left + group * (i + 0.5), f.height - f.bottom + 18, esc(show(c))))
@@ -293,32 +300,36 @@ def render_bar(s):
 
 def render_waterfall(s):
     steps = s.get("steps") or fail("waterfall section %r has no steps" % s.get("title"))
+    # "zero": false lets the axis start near the smallest total (a zoomed
+    # bridge): totals are then drawn from the bottom of the axis
+    zero = bool(s.get("zero", True))
     running, spans = 0.0, []
     for st in steps:
         v = num(st.get("value"))
         if st.get("total"):
-            spans.append((0.0, v))
+            spans.append((None, v))
             running = v
         else:
             spans.append((running, running + v))
             running += v
-    # "zero": false lets the axis start near the smallest total (a zoomed bridge)
-    zero = s.get("zero", True)
-    f = Frame([a for sp in spans for a in sp] + ([0.0] if zero else []), s.get("y_min"), s.get("y_max"),
-              zero=bool(zero))
+    ys = [a for sp in spans for a in sp if a is not None] + ([0.0] if zero else [])
+    f = Frame(ys, s.get("y_min"), s.get("y_max"), zero=zero)
     body = f.grid(s.get("y_label"))
     group = f.pw / len(steps)
     bw = min(80.0, group * 0.6)
+    sep = bool(s.get("thousands"))
     for i, (st, (a, b)) in enumerate(zip(steps, spans)):
+        if a is None:
+            a = 0.0 if zero else f.lo
         x0 = f.left + group * i + (group - bw) / 2
         y0, y1 = sorted((f.y(a), f.y(b)))
         v = num(st.get("value"))
         color = "#2563eb" if st.get("total") else ("#16a34a" if v >= 0 else "#dc2626")
-        body.append('<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s</title></rect>'
-                    % (x0, y0, bw, max(y1 - y0, 0.5), color, esc(st.get("label", "")), esc(show(st.get("value")))))
-        text = show(st.get("display", st.get("value")))
+        text = show(st.get("display", st.get("value")), sep)
         if not st.get("total") and v >= 0 and not text.startswith("+"):
             text = "+" + text
+        body.append('<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s</title></rect>'
+                    % (x0, y0, bw, max(y1 - y0, 0.5), color, esc(st.get("label", "")), esc(text)))
         body.append('<text class="label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>'
                     % (x0 + bw / 2, y0 - 6, esc(text)))
         if i + 1 < len(steps):
@@ -353,12 +364,13 @@ def render_heatmap(s):
         if len(row) != len(cols):
             fail("heatmap section %r: row %r has %d values for %d columns" % (s.get("title"), r, len(row), len(cols)))
         out.append("<tr><th>%s</th>" % esc(show(r)))
-        for v in row:
+        for c, v in zip(cols, row):
             if v is None:
                 out.append('<td class="empty"></td>')
             else:
                 bg, fg = heat_color((num(v) - lo) / ((hi - lo) or 1.0))
-                out.append('<td style="background:%s;color:%s">%s</td>' % (bg, fg, esc(show(v))))
+                out.append('<td style="background:%s;color:%s" title="%s %s: %s">%s</td>'
+                           % (bg, fg, esc(show(r)), esc(show(c)), esc(show(v)), esc(show(v))))
         out.append("</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
