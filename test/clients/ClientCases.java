@@ -42,10 +42,10 @@ public class ClientCases {
 			if (line.startsWith("#"))
 				continue;
 			java.util.regex.Matcher m = java.util.regex.Pattern
-				.compile("^(setup|case|params|types|query|reference):(.*)$").matcher(line);
+				.compile("^(requires|setup|case|params|types|query|reference):(.*)$").matcher(line);
 			if (m.matches()) {
 				key = m.group(1);
-				if (key.equals("setup") || key.equals("case") || cur == null) {
+				if (key.equals("requires") || key.equals("setup") || key.equals("case") || cur == null) {
 					cur = new LinkedHashMap<>();
 					blocks.add(cur);
 				}
@@ -59,6 +59,15 @@ public class ClientCases {
 
 	static void runFile(Connection conn, Path file) throws Exception {
 		for (Map<String, String> b : parse(file)) {
+			if (b.containsKey("requires")) {
+				// a family that is not installed: skip the file
+				String missing = missingFunctions(conn, b.get("requires"));
+				if (!missing.isEmpty()) {
+					System.out.println("skip " + file.getFileName() + ": needs " + missing);
+					return;
+				}
+				continue;
+			}
 			if (b.containsKey("setup")) {
 				try (Statement st = conn.createStatement()) {
 					st.execute(b.get("setup"));
@@ -79,6 +88,22 @@ public class ClientCases {
 				System.out.println("FAIL " + name + ": " + e);
 			}
 		}
+	}
+
+	static String missingFunctions(Connection conn, String names) throws Exception {
+		List<String> missing = new ArrayList<>();
+		try (PreparedStatement ps = conn.prepareStatement(
+				"SELECT count(*) FROM customer_success_functions WHERE name = ?")) {
+			for (String n : names.split(",")) {
+				ps.setString(1, n.trim());
+				try (ResultSet rs = ps.executeQuery()) {
+					rs.next();
+					if (rs.getLong(1) == 0)
+						missing.add(n.trim());
+				}
+			}
+		}
+		return String.join(", ", missing);
 	}
 
 	static String typeName(int sqlType) {

@@ -12,7 +12,7 @@ import sys
 import psycopg2
 
 TYPE_OIDS = {701: "double", 20: "bigint", 25: "text"}
-KEY = re.compile(r"^(setup|case|params|types|query|reference):(.*)$")
+KEY = re.compile(r"^(requires|setup|case|params|types|query|reference):(.*)$")
 
 
 def parse(path):
@@ -24,7 +24,7 @@ def parse(path):
             m = KEY.match(line)
             if m:
                 key = m.group(1)
-                if key in ("setup", "case") or cur is None:
+                if key in ("requires", "setup", "case") or cur is None:
                     cur = {}
                     blocks.append(cur)
                 cur[key] = m.group(2).strip()
@@ -103,6 +103,16 @@ def main():
         own_types = {r[0] for r in cur.fetchall()}
         for path in sorted(glob.glob("test/clients/cases/*.txt")):
             for block in parse(path):
+                if "requires" in block:
+                    # a family that is not installed: skip the file
+                    names = [n.strip() for n in block["requires"].split(",")]
+                    cur.execute("SELECT n FROM unnest(%s::text[]) n WHERE NOT EXISTS "
+                                "(SELECT FROM customer_success_functions WHERE name = n)", (names,))
+                    missing = [r[0] for r in cur.fetchall()]
+                    if missing:
+                        print("skip %s: needs %s" % (os.path.basename(path), ", ".join(missing)))
+                        break
+                    continue
                 if "setup" in block:
                     cur.execute(block["setup"])
                     conn.commit()
