@@ -284,7 +284,6 @@ def render_bar(s):
                 cx, ylo, yhi = x0 + bw / 2, f.y(num(lo)), f.y(num(hi))
                 body.append('<path class="whisker" d="M%.1f %.1fV%.1fM%.1f %.1fh%.1fM%.1f %.1fh%.1f"/>'
                             % (cx, ylo, yhi, cx - 6, ylo, 12, cx - 6, yhi, 12))
-                label_y = min(label_y, yhi - 6)
                 body.append('<text class="label" x="%.1f" y="%.1f" text-anchor="start">%s</text>'
                             % (x0 + bw + 3, f.y(num(v)) + 4, esc(show(v, sep))))
             else:
