@@ -11,7 +11,8 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # per metric family (src/<family>.sql), each self-contained.
 SQL_PARTS   = src/common.sql $(filter-out src/common.sql,$(sort $(wildcard src/*.sql)))
 INSTALL_SQL = $(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(INSTALL_SQL)
+# upgrade scripts (customer_success--<old>--<new>.sql) are installed beside it
+DATA        = $(INSTALL_SQL) $(wildcard $(EXTENSION)--*--*.sql)
 
 # pg_regress tests in sql/ and expected/: setup first, one file per family,
 # install last (it reinstalls the extension in another schema)
@@ -36,3 +37,18 @@ $(INSTALL_SQL): $(SQL_PARTS) Makefile
 .PHONY: test demo bench
 test demo bench:
 	PG_CONFIG=$(PG_CONFIG) bash test/run $@
+
+# Release archive for PGXN: the committed tree at HEAD (git archive; see
+# .gitattributes for what is left out), named after default_version in
+# customer_success.control, the one place the version is set.  Refuses when
+# META.json disagrees with it or the committed install script is not the one
+# src/*.sql make.
+DIST = $(EXTENSION)-$(EXTVERSION).zip
+.PHONY: dist
+dist:
+	@test -z "$$(git status --porcelain -- src $(INSTALL_SQL) META.json $(EXTENSION).control)" || \
+		{ echo "dist: commit src/, $(INSTALL_SQL), META.json and the control file first" >&2; exit 1; }
+	@cat $(SQL_PARTS) | cmp -s - $(INSTALL_SQL) || \
+		{ echo "dist: $(INSTALL_SQL) is out of date: run make and commit it" >&2; exit 1; }
+	@/usr/bin/python3 test/check-meta.py .
+	git archive --format=zip --prefix=$(EXTENSION)-$(EXTVERSION)/ -o $(DIST) HEAD
