@@ -231,6 +231,33 @@ bgnbd_objective(const double *theta, double *grad, void *arg)
 	return -d->ll / d->customers;
 }
 
+/* The likelihood's data from sorted points: every stride-th one */
+static void
+bgnbd_data_build(BgnbdData *d, const FitPoint *pts, int64 n, int64 stride)
+{
+	int64		k = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->npoints = (n + stride - 1) / stride;
+	d->tx = palloc_extended(sizeof(double) * d->npoints, MCXT_ALLOC_HUGE);
+	d->T = palloc_extended(sizeof(double) * d->npoints, MCXT_ALLOC_HUGE);
+	d->w = palloc_extended(sizeof(double) * d->npoints, MCXT_ALLOC_HUGE);
+	d->gx = palloc_extended(sizeof(double) * d->npoints, MCXT_ALLOC_HUGE);
+	d->gw = palloc_extended(sizeof(double) * d->npoints, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	d->gend = palloc_extended(sizeof(int64) * d->npoints, MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < n; i += stride, k++)
+	{
+		if (k == 0 || pts[i].x != d->gx[d->ngroups - 1])
+			d->gx[d->ngroups++] = pts[i].x;
+		d->tx[k] = pts[i].y;
+		d->T[k] = pts[i].z;
+		d->w[k] = (double) pts[i].w;
+		d->gw[d->ngroups - 1] += d->w[k];
+		d->gend[d->ngroups - 1] = k + 1;
+		d->customers += d->w[k];
+	}
+}
+
 static Datum
 bgnbd_model_datum(double r, double alpha, double a, double b, double ll, int64 customers)
 {
@@ -253,7 +280,8 @@ bgnbd_fit_final(PG_FUNCTION_ARGS)
 {
 	FitTable   *t;
 	FitPoint   *pts;
-	BgnbdData	d;
+	BgnbdData	d,
+				coarse;
 	double		theta[4];
 	double		sx = 0,
 				sT = 0;
@@ -266,31 +294,13 @@ bgnbd_fit_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 
 	pts = fit_table_sorted(t);
-	memset(&d, 0, sizeof(d));
-	d.npoints = t->n;
-	d.customers = (double) t->customers;
-	d.tx = palloc_extended(sizeof(double) * t->n, MCXT_ALLOC_HUGE);
-	d.T = palloc_extended(sizeof(double) * t->n, MCXT_ALLOC_HUGE);
-	d.w = palloc_extended(sizeof(double) * t->n, MCXT_ALLOC_HUGE);
+	bgnbd_data_build(&d, pts, t->n, 1);
+	if (t->n > PRED_COARSE_POINTS)
+		bgnbd_data_build(&coarse, pts, t->n, (t->n + PRED_COARSE_POINTS - 1) / PRED_COARSE_POINTS);
 	for (int64 i = 0; i < t->n; i++)
 	{
-		if (i == 0 || pts[i].x != pts[i - 1].x)
-			d.ngroups++;
-		d.tx[i] = pts[i].y;
-		d.T[i] = pts[i].z;
-		d.w[i] = (double) pts[i].w;
-		sx += d.w[i] * pts[i].x;
-		sT += d.w[i] * pts[i].z;
-	}
-	d.gx = palloc(sizeof(double) * d.ngroups);
-	d.gw = palloc0(sizeof(double) * d.ngroups);
-	d.gend = palloc(sizeof(int64) * d.ngroups);
-	for (int64 i = 0, g = -1; i < t->n; i++)
-	{
-		if (i == 0 || pts[i].x != pts[i - 1].x)
-			d.gx[++g] = pts[i].x;
-		d.gw[g] += d.w[i];
-		d.gend[g] = i + 1;
+		sx += (double) pts[i].w * pts[i].x;
+		sT += (double) pts[i].w * pts[i].z;
 	}
 	pfree(pts);
 
@@ -299,7 +309,8 @@ bgnbd_fit_final(PG_FUNCTION_ARGS)
 	theta[1] = log(sx > 0 && sT > 0 ? sT / sx : (sT > 0 ? sT / d.customers : 1.0));
 	theta[2] = 0.0;
 	theta[3] = 0.0;
-	pred_minimize(bgnbd_objective, &d, 4, theta, "bgnbd_fit", bgnbd_names);
+	pred_minimize(bgnbd_objective, &d, t->n > PRED_COARSE_POINTS ? &coarse : NULL,
+				  4, theta, "bgnbd_fit", bgnbd_names);
 	bgnbd_objective(theta, NULL, &d);
 
 	return bgnbd_model_datum(exp(theta[0]), exp(theta[1]), exp(theta[2]), exp(theta[3]),

@@ -151,6 +151,35 @@ gg_objective(const double *theta, double *grad, void *arg)
 	return -d->ll / d->customers;
 }
 
+/* The likelihood's data from sorted points: every stride-th one */
+static void
+gg_data_build(GgData *d, const FitPoint *pts, int64 n, int64 stride)
+{
+	int64		np = (n + stride - 1) / stride;
+	int64		k = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->m = palloc_extended(sizeof(double) * np, MCXT_ALLOC_HUGE);
+	d->lm = palloc_extended(sizeof(double) * np, MCXT_ALLOC_HUGE);
+	d->w = palloc_extended(sizeof(double) * np, MCXT_ALLOC_HUGE);
+	d->gx = palloc_extended(sizeof(double) * np, MCXT_ALLOC_HUGE);
+	d->gw = palloc_extended(sizeof(double) * np, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	d->gwlm = palloc_extended(sizeof(double) * np, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	d->gend = palloc_extended(sizeof(int64) * np, MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < n; i += stride, k++)
+	{
+		if (k == 0 || pts[i].x != d->gx[d->ngroups - 1])
+			d->gx[d->ngroups++] = pts[i].x;
+		d->m[k] = pts[i].y;
+		d->lm[k] = log(pts[i].y);
+		d->w[k] = (double) pts[i].w;
+		d->gw[d->ngroups - 1] += d->w[k];
+		d->gwlm[d->ngroups - 1] += d->w[k] * d->lm[k];
+		d->gend[d->ngroups - 1] = k + 1;
+		d->customers += d->w[k];
+	}
+}
+
 static Datum
 gg_model_datum(double p, double q, double v, double ll, int64 customers)
 {
@@ -172,7 +201,8 @@ gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 {
 	FitTable   *t;
 	FitPoint   *pts;
-	GgData		d;
+	GgData		d,
+				coarse;
 	double		theta[3];
 	CsSum		sm = {0, 0};
 
@@ -184,39 +214,19 @@ gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 
 	pts = fit_table_sorted(t);
-	memset(&d, 0, sizeof(d));
-	d.customers = (double) t->customers;
-	d.m = palloc_extended(sizeof(double) * t->n, MCXT_ALLOC_HUGE);
-	d.lm = palloc_extended(sizeof(double) * t->n, MCXT_ALLOC_HUGE);
-	d.w = palloc_extended(sizeof(double) * t->n, MCXT_ALLOC_HUGE);
+	gg_data_build(&d, pts, t->n, 1);
+	if (t->n > PRED_COARSE_POINTS)
+		gg_data_build(&coarse, pts, t->n, (t->n + PRED_COARSE_POINTS - 1) / PRED_COARSE_POINTS);
 	for (int64 i = 0; i < t->n; i++)
-	{
-		if (i == 0 || pts[i].x != pts[i - 1].x)
-			d.ngroups++;
-		d.m[i] = pts[i].y;
-		d.lm[i] = log(pts[i].y);
-		d.w[i] = (double) pts[i].w;
-		cs_sum_add(&sm, d.w[i] * pts[i].y);
-	}
-	d.gx = palloc(sizeof(double) * d.ngroups);
-	d.gw = palloc0(sizeof(double) * d.ngroups);
-	d.gwlm = palloc0(sizeof(double) * d.ngroups);
-	d.gend = palloc(sizeof(int64) * d.ngroups);
-	for (int64 i = 0, g = -1; i < t->n; i++)
-	{
-		if (i == 0 || pts[i].x != pts[i - 1].x)
-			d.gx[++g] = pts[i].x;
-		d.gw[g] += d.w[i];
-		d.gwlm[g] += d.w[i] * d.lm[i];
-		d.gend[g] = i + 1;
-	}
+		cs_sum_add(&sm, (double) pts[i].w * pts[i].y);
 	pfree(pts);
 
 	/* start: p = 1, q = 2, v = mean spend, so that p v / (q - 1) = mean */
 	theta[0] = 0.0;
 	theta[1] = log(2.0);
 	theta[2] = log(cs_sum_value(&sm) / d.customers);
-	pred_minimize(gg_objective, &d, 3, theta, "gamma_gamma_fit", gg_names);
+	pred_minimize(gg_objective, &d, t->n > PRED_COARSE_POINTS ? &coarse : NULL,
+				  3, theta, "gamma_gamma_fit", gg_names);
 	gg_objective(theta, NULL, &d);
 
 	return gg_model_datum(exp(theta[0]), exp(theta[1]), exp(theta[2]), d.ll, t->customers);

@@ -655,32 +655,41 @@ opt_cholesky_solve(double l[PRED_MAX_PARAMS][PRED_MAX_PARAMS], int n,
 	}
 }
 
-void
-pred_minimize(PredObjective fn, void *arg, int n, double *theta,
-			  const char *fname, const char *const *names)
+/*
+ * BFGS on the inverse Hessian with a backtracking (Armijo) line search,
+ * from theta; leaves the point, its value and gradient in theta, *fout and
+ * g.  True when the gradient vanished.  H is the inverse Hessian
+ * estimate, used as the start when have_H and left for the caller.  Unless
+ * strict, a divergence returns false instead of raising an error.
+ */
+static bool
+opt_bfgs(PredOpt *o, double *theta, double *fout, double *g,
+		 double H[PRED_MAX_PARAMS][PRED_MAX_PARAMS], bool have_H,
+		 const char *fname, const char *const *names, bool strict)
 {
-	PredOpt		o = {fn, arg, n, 0};
-	double		H[PRED_MAX_PARAMS][PRED_MAX_PARAMS];
-	double		g[PRED_MAX_PARAMS],
-				gn[PRED_MAX_PARAMS],
+	int			n = o->n;
+	double		gn[PRED_MAX_PARAMS],
 				p[PRED_MAX_PARAMS],
 				xn[PRED_MAX_PARAMS],
 				s[PRED_MAX_PARAMS],
 				y[PRED_MAX_PARAMS];
 	double		f;
 	bool		converged = false;
-	bool		first = true;
+	bool		first = !have_H;
 
-	Assert(n <= PRED_MAX_PARAMS);
-	opt_nelder_mead(&o, theta);
-
-	/* BFGS on the inverse Hessian, backtracking (Armijo) line search */
-	f = opt_eval(&o, theta, g);
+	f = opt_eval(o, theta, g);
 	if (!isfinite(f))
-		opt_fail(fname, names, n, theta, "The likelihood is not finite at the start.");
-	memset(H, 0, sizeof(H));
-	for (int i = 0; i < n; i++)
-		H[i][i] = 1.0;
+	{
+		if (strict)
+			opt_fail(fname, names, n, theta, "The likelihood is not finite at the start.");
+		return false;
+	}
+	if (!have_H)
+	{
+		memset(H, 0, sizeof(double) * PRED_MAX_PARAMS * PRED_MAX_PARAMS);
+		for (int i = 0; i < n; i++)
+			H[i][i] = 1.0;
+	}
 
 	for (int iter = 0; iter < 500; iter++)
 	{
@@ -706,7 +715,7 @@ pred_minimize(PredObjective fn, void *arg, int n, double *theta,
 		if (!(gp < 0))
 		{
 			/* not a descent direction: restart from steepest descent */
-			memset(H, 0, sizeof(H));
+			memset(H, 0, sizeof(double) * PRED_MAX_PARAMS * PRED_MAX_PARAMS);
 			gp = 0.0;
 			for (int i = 0; i < n; i++)
 			{
@@ -727,7 +736,7 @@ pred_minimize(PredObjective fn, void *arg, int n, double *theta,
 		{
 			for (int i = 0; i < n; i++)
 				xn[i] = theta[i] + step * p[i];
-			fnew = opt_eval(&o, xn, gn);
+			fnew = opt_eval(o, xn, gn);
 			if (fnew <= f + 1e-4 * step * gp)
 			{
 				accepted = true;
@@ -775,12 +784,68 @@ pred_minimize(PredObjective fn, void *arg, int n, double *theta,
 		}
 		memcpy(theta, xn, sizeof(double) * n);
 		memcpy(g, gn, sizeof(double) * n);
+
+		/*
+		 * Near the optimum of a large sum, the decrease drowns in the
+		 * rounding of f: leave the last digits to Newton, which needs only
+		 * the gradient.
+		 */
+		if (max_abs(g, n) <= 1e-8 && f - fnew <= 8 * DBL_EPSILON * fabs(f))
+		{
+			f = fnew;
+			break;
+		}
 		f = fnew;
 		for (int i = 0; i < n; i++)
 			if (fabs(theta[i]) > 40.0)
-				opt_fail(fname, names, n, theta,
-						 "A parameter is running off to zero or infinity.");
+			{
+				if (strict)
+					opt_fail(fname, names, n, theta,
+							 "A parameter is running off to zero or infinity.");
+				return false;
+			}
 	}
+	*fout = f;
+	return converged;
+}
+
+void
+pred_minimize(PredObjective fn, void *arg, void *coarse_arg, int n, double *theta,
+			  const char *fname, const char *const *names)
+{
+	PredOpt		o = {fn, arg, n, 0};
+	double		g[PRED_MAX_PARAMS],
+				gn[PRED_MAX_PARAMS],
+				xn[PRED_MAX_PARAMS];
+	double		H[PRED_MAX_PARAMS][PRED_MAX_PARAMS];
+	double		f;
+	bool		converged;
+	bool		have_H = false;
+
+	Assert(n <= PRED_MAX_PARAMS);
+	if (coarse_arg != NULL)
+	{
+		/*
+		 * Large data: get close on a subsample, where each evaluation is
+		 * cheap, so that the full data needs only a few BFGS and Newton
+		 * steps; the subsample's inverse Hessian (of the mean negative
+		 * log-likelihood, so on the same scale) starts the full BFGS.  A
+		 * subsample fit that fails only loses that head start.
+		 */
+		PredOpt		c = {fn, coarse_arg, n, 0};
+		double		start[PRED_MAX_PARAMS];
+		double		fc;
+
+		opt_nelder_mead(&c, theta);
+		memcpy(start, theta, sizeof(double) * n);
+		have_H = opt_bfgs(&c, theta, &fc, g, H, false, fname, names, false);
+		if (!have_H)
+			memcpy(theta, start, sizeof(double) * n);
+	}
+	else
+		opt_nelder_mead(&o, theta);
+	converged = opt_bfgs(&o, theta, &f, g, H, have_H, fname, names, true);
+
 	/*
 	 * Newton steps with the Hessian from central differences of the
 	 * analytic gradient: they polish what BFGS leaves, and the Hessian tells
@@ -798,6 +863,9 @@ pred_minimize(PredObjective fn, void *arg, int n, double *theta,
 		const double h = 1e-4;
 		double		fnew;
 
+		/* the Hessian was checked once already: stop when flat enough */
+		if (iter > 0 && max_abs(g, n) <= 1e-12)
+			break;
 		for (int j = 0; j < n; j++)
 		{
 			memcpy(xn, theta, sizeof(double) * n);

@@ -54,14 +54,17 @@ extern double pred_hyp2f1(double a, double b, double c, double z);
 
 /*
  * Minimises fn over n <= PRED_MAX_PARAMS parameters (in log space) starting
- * from theta: Nelder-Mead to get close, then BFGS with the analytic
- * gradient.  Errors out, naming fname and the parameters, when the fit does
+ * from theta: Nelder-Mead to get close (on coarse_arg, a subsample of the
+ * data, when not NULL), then BFGS with the analytic gradient and Newton
+ * steps on arg.  Errors out, naming fname and the parameters, when the fit does
  * not converge or the optimum is not identified by the data.
  */
 #define PRED_MAX_PARAMS 4
+/* above this many distinct points, Nelder-Mead works on a subsample */
+#define PRED_COARSE_POINTS 20000
 typedef double (*PredObjective) (const double *theta, double *grad, void *arg);
-extern void pred_minimize(PredObjective fn, void *arg, int n, double *theta,
-						  const char *fname, const char *const *names);
+extern void pred_minimize(PredObjective fn, void *arg, void *coarse_arg, int n,
+						  double *theta, const char *fname, const char *const *names);
 
 /* ---------- model types ---------- */
 

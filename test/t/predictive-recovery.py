@@ -22,7 +22,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(os.path.dirname(here))
 TRUE_BG = dict(r=0.25, alpha=4.0, a=0.8, b=2.5)
 TRUE_GG = dict(p=6.0, q=4.0, v=15.0)
-N = 20000
+N = 50000          # above 20,000 distinct points: exercises the subsample start too
 
 
 def psql(*cmds, stdin=None):
