@@ -3,11 +3,18 @@
 arbitrary-precision implementation) over the parameter region BG/NBD
 predictions use, including z near 1, z negative and far below -1, and
 c - a - b at or near an integer.  Run by `make test` inside the cluster."""
+import os
 import random
 import subprocess
 import sys
 
 import mpmath as mp
+
+# a database of its own, with the extension installed by `make test`
+os.environ["PGDATABASE"] = "predictive_hyp2f1"
+subprocess.run(["dropdb", "--if-exists", "predictive_hyp2f1"], check=True, env=dict(os.environ, PGDATABASE="postgres"))
+subprocess.run(["createdb", "predictive_hyp2f1"], check=True, env=dict(os.environ, PGDATABASE="postgres"))
+subprocess.run(["psql", "-X", "-q", "-c", "CREATE EXTENSION customer_success"], check=True)
 
 mp.mp.dps = 40
 random.seed(7)
