@@ -15,8 +15,8 @@ from collections import Counter
 import mpmath as mp
 
 os.environ["PGDATABASE"] = "predictive_cdnow"
-subprocess.run(["dropdb", "--if-exists", "predictive_cdnow"], check=True, env=dict(os.environ, PGDATABASE="postgres"))
-subprocess.run(["createdb", "predictive_cdnow"], check=True, env=dict(os.environ, PGDATABASE="postgres"))
+subprocess.run(["dropdb", "--if-exists", "predictive_cdnow"], check=True, env=dict(os.environ, PGDATABASE="postgres", PGOPTIONS="-c client_min_messages=warning"))
+subprocess.run(["createdb", "predictive_cdnow"], check=True, env=dict(os.environ, PGDATABASE="postgres", PGOPTIONS="-c client_min_messages=warning"))
 subprocess.run(["psql", "-X", "-q", "-c", "CREATE EXTENSION customer_success"], check=True)
 
 mp.mp.dps = 30

@@ -12,8 +12,8 @@ import mpmath as mp
 
 # a database of its own, with the extension installed by `make test`
 os.environ["PGDATABASE"] = "predictive_hyp2f1"
-subprocess.run(["dropdb", "--if-exists", "predictive_hyp2f1"], check=True, env=dict(os.environ, PGDATABASE="postgres"))
-subprocess.run(["createdb", "predictive_hyp2f1"], check=True, env=dict(os.environ, PGDATABASE="postgres"))
+subprocess.run(["dropdb", "--if-exists", "predictive_hyp2f1"], check=True, env=dict(os.environ, PGDATABASE="postgres", PGOPTIONS="-c client_min_messages=warning"))
+subprocess.run(["createdb", "predictive_hyp2f1"], check=True, env=dict(os.environ, PGDATABASE="postgres", PGOPTIONS="-c client_min_messages=warning"))
 subprocess.run(["psql", "-X", "-q", "-c", "CREATE EXTENSION customer_success"], check=True)
 
 mp.mp.dps = 40

@@ -20,8 +20,8 @@ from collections import Counter
 
 # a database of its own, with the extension installed by `make test`
 os.environ["PGDATABASE"] = "predictive_recovery"
-subprocess.run(["dropdb", "--if-exists", "predictive_recovery"], check=True, env=dict(os.environ, PGDATABASE="postgres"))
-subprocess.run(["createdb", "predictive_recovery"], check=True, env=dict(os.environ, PGDATABASE="postgres"))
+subprocess.run(["dropdb", "--if-exists", "predictive_recovery"], check=True, env=dict(os.environ, PGDATABASE="postgres", PGOPTIONS="-c client_min_messages=warning"))
+subprocess.run(["createdb", "predictive_recovery"], check=True, env=dict(os.environ, PGDATABASE="postgres", PGOPTIONS="-c client_min_messages=warning"))
 subprocess.run(["psql", "-X", "-q", "-c", "CREATE EXTENSION customer_success"], check=True)
 
 here = os.path.dirname(os.path.abspath(__file__))
