@@ -1,0 +1,907 @@
+/*
+ * predictive.c
+ *	  Shared machinery of the predictive LTV models (see predictive.h):
+ *	  the weighted point table with its serialized form, the digamma and
+ *	  Gauss hypergeometric functions, and the optimiser.
+ */
+#include "postgres.h"
+
+#include <float.h>
+
+#include "common/hashfn.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "predictive.h"
+#include "utils/float.h"
+
+#define FIT_STATE_VERSION	1
+#define FIT_INITIAL_SLOTS	1024
+
+/* ---------- weighted point table ---------- */
+
+static inline uint64
+fit_hash(double x, double y, double z)
+{
+	uint64		h;
+	uint64		bits[3];
+
+	memcpy(&bits[0], &x, sizeof(double));
+	memcpy(&bits[1], &y, sizeof(double));
+	memcpy(&bits[2], &z, sizeof(double));
+	h = hash_combine64(hash_bytes_uint32_extended((uint32) bits[0], bits[0] >> 32),
+					   bits[1] * UINT64CONST(0x9E3779B97F4A7C15));
+	h = hash_combine64(h, bits[2] * UINT64CONST(0xC2B2AE3D27D4EB4F));
+	return h ^ (h >> 29);
+}
+
+static FitPoint *
+fit_alloc_slots(MemoryContext cxt, int64 cap)
+{
+	return MemoryContextAllocExtended(cxt, sizeof(FitPoint) * cap,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
+
+FitTable *
+fit_table_new(MemoryContext cxt)
+{
+	FitTable   *t = MemoryContextAllocZero(cxt, sizeof(FitTable));
+
+	t->cxt = cxt;
+	t->cap = FIT_INITIAL_SLOTS;
+	t->slots = fit_alloc_slots(cxt, t->cap);
+	return t;
+}
+
+static void
+fit_insert_slot(FitPoint *slots, int64 cap, const FitPoint *p)
+{
+	uint64		i = fit_hash(p->x, p->y, p->z) & (cap - 1);
+
+	while (slots[i].w != 0)
+		i = (i + 1) & (cap - 1);
+	slots[i] = *p;
+}
+
+static void
+fit_table_grow(FitTable *t)
+{
+	int64		cap = t->cap * 2;
+	FitPoint   *slots = fit_alloc_slots(t->cxt, cap);
+
+	for (int64 i = 0; i < t->cap; i++)
+		if (t->slots[i].w != 0)
+			fit_insert_slot(slots, cap, &t->slots[i]);
+	pfree(t->slots);
+	t->slots = slots;
+	t->cap = cap;
+}
+
+void
+fit_table_add(FitTable *t, double x, double y, double z, int64 w)
+{
+	uint64		i;
+
+	/* -0.0 and 0.0 are one point */
+	x += 0.0;
+	y += 0.0;
+	z += 0.0;
+	i = fit_hash(x, y, z) & (t->cap - 1);
+	while (t->slots[i].w != 0)
+	{
+		FitPoint   *s = &t->slots[i];
+
+		if (s->x == x && s->y == y && s->z == z)
+		{
+			s->w = cs_add_count(s->w, w);
+			t->customers = cs_add_count(t->customers, w);
+			return;
+		}
+		i = (i + 1) & (t->cap - 1);
+	}
+	t->slots[i].x = x;
+	t->slots[i].y = y;
+	t->slots[i].z = z;
+	t->slots[i].w = w;
+	t->customers = cs_add_count(t->customers, w);
+	t->n++;
+	if (t->n * 10 > t->cap * 7)
+		fit_table_grow(t);
+}
+
+void
+fit_table_merge(FitTable *into, const FitTable *from)
+{
+	for (int64 i = 0; i < from->cap; i++)
+	{
+		const FitPoint *p = &from->slots[i];
+
+		if (p->w != 0)
+			fit_table_add(into, p->x, p->y, p->z, p->w);
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* version byte, point count, then (x, y, z, weight) per point */
+bytea *
+fit_table_serialize(const FitTable *t)
+{
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, FIT_STATE_VERSION);
+	pq_sendint64(&buf, t->n);
+	for (int64 i = 0; i < t->cap; i++)
+	{
+		const FitPoint *p = &t->slots[i];
+
+		if (p->w == 0)
+			continue;
+		pq_sendfloat8(&buf, p->x);
+		pq_sendfloat8(&buf, p->y);
+		pq_sendfloat8(&buf, p->z);
+		pq_sendint64(&buf, p->w);
+	}
+	return pq_endtypsend(&buf);
+}
+
+FitTable *
+fit_table_deserialize(bytea *b, MemoryContext cxt, const char *what, FitPointCheck check)
+{
+	StringInfoData buf;
+	CsParse		ps;
+	FitTable   *t;
+	int64		n;
+	int			version;
+
+	cs_parse_init_binary(&ps, what);
+	buf.data = VARDATA_ANY(b);
+	buf.len = VARSIZE_ANY_EXHDR(b);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+
+	version = pq_getmsgbyte(&buf);
+	if (version != FIT_STATE_VERSION)
+		cs_parse_fail(&ps, "Unsupported state version %d; this build reads version %d.",
+					  version, FIT_STATE_VERSION);
+	n = pq_getmsgint64(&buf);
+	if (n < 0 || n > (buf.len - buf.cursor) / 32 || (buf.len - buf.cursor) != n * 32)
+		cs_parse_fail(&ps, "The point count " INT64_FORMAT " does not match the size.", n);
+
+	t = fit_table_new(cxt);
+	for (int64 i = 0; i < n; i++)
+	{
+		FitPoint	p;
+
+		p.x = pq_getmsgfloat8(&buf);
+		p.y = pq_getmsgfloat8(&buf);
+		p.z = pq_getmsgfloat8(&buf);
+		p.w = pq_getmsgint64(&buf);
+		if (p.w <= 0)
+			cs_parse_fail(&ps, "Point weights must be positive.");
+		if (!isfinite(p.x) || !isfinite(p.y) || !isfinite(p.z))
+			cs_parse_fail(&ps, "Points must be finite.");
+		check(&ps, &p);
+		fit_table_add(t, p.x, p.y, p.z, p.w);
+	}
+	pq_getmsgend(&buf);
+	return t;
+}
+
+static int
+fit_point_cmp(const void *a, const void *b)
+{
+	const FitPoint *p = a;
+	const FitPoint *q = b;
+
+	if (p->x != q->x)
+		return p->x < q->x ? -1 : 1;
+	if (p->y != q->y)
+		return p->y < q->y ? -1 : 1;
+	if (p->z != q->z)
+		return p->z < q->z ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The points in a canonical order (palloc'd in the current context), so
+ * that the fit does the same arithmetic however the rows were split among
+ * parallel workers: the parameters come out bit for bit the same.
+ */
+FitPoint *
+fit_table_sorted(const FitTable *t)
+{
+	FitPoint   *pts = MemoryContextAllocExtended(CurrentMemoryContext,
+												 sizeof(FitPoint) * Max(t->n, 1),
+												 MCXT_ALLOC_HUGE);
+	int64		k = 0;
+
+	for (int64 i = 0; i < t->cap; i++)
+		if (t->slots[i].w != 0)
+			pts[k++] = t->slots[i];
+	Assert(k == t->n);
+	qsort(pts, k, sizeof(FitPoint), fit_point_cmp);
+	return pts;
+}
+
+/* A purchase count: finite, non-negative, whole */
+double
+pred_frequency(const char *fname, double x)
+{
+	cs_require_nonnegative(fname, "frequency", x);
+	if (x != floor(x))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: frequency must be a whole number, got %g", fname, x)));
+	if (x > 1e9)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: frequency must be at most 1e9, got %g", fname, x)));
+	return x;
+}
+
+/* ---------- special functions ---------- */
+
+/* psi(x) for x > 0: recurrence up to 6, then the asymptotic series */
+double
+pred_digamma(double x)
+{
+	double		r = 0.0;
+	double		x2;
+
+	while (x < 6.0)
+	{
+		r -= 1.0 / x;
+		x += 1.0;
+	}
+	x2 = 1.0 / (x * x);
+	return r + log(x) - 0.5 / x
+		- x2 * (1.0 / 12 - x2 * (1.0 / 120 - x2 * (1.0 / 252 - x2 * (1.0 / 240 - x2 / 132))));
+}
+
+static bool
+is_nonpositive_integer(double x)
+{
+	return x <= 0 && x == floor(x);
+}
+
+/* log|Gamma(x)| and the sign of Gamma(x), for x not a non-positive integer */
+static double
+lgamma_signed(double x, int *sign)
+{
+	*sign = (x > 0 || ((int64) floor(x)) % 2 == 0) ? 1 : -1;
+	return lgamma(x);
+}
+
+static void
+hyp2f1_fail(const char *why, double a, double b, double c, double z)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("hypergeometric function 2F1(%g, %g; %g; %g) %s", a, b, c, z, why)));
+}
+
+/*
+ * The Gauss series, for 0 <= z < 1 and c - a - b >= 0 (the caller applies
+ * Euler's transformation otherwise), so that from some term on the ratio
+ * of successive terms stays below z and the tail after a term t is at
+ * most |t| z / (1 - z).
+ */
+static double
+hyp2f1_series(double a, double b, double c, double z, double *cond)
+{
+	double		big = 1.0;
+	double		sum = 1.0;
+	double		comp = 0.0;
+	double		term = 1.0;
+	double		tailf = z / (1.0 - z);
+
+	for (int64 k = 0; k < INT64CONST(100000000); k++)
+	{
+		double		ratio = (a + k) * (b + k) / ((c + k) * (k + 1.0)) * z;
+		double		s;
+
+		term *= ratio;
+		s = sum + term;
+		if (fabs(sum) >= fabs(term))
+			comp += (sum - s) + term;
+		else
+			comp += (term - s) + sum;
+		sum = s;
+		big = Max(big, fabs(term));
+		if (term == 0.0 ||
+			(fabs(ratio) <= z && k > fabs(a) + fabs(b) + fabs(c) &&
+			 fabs(term) * tailf <= 1e-17 * fabs(sum + comp)))
+		{
+			/* how much larger than the sum the terms got: lost digits */
+			*cond = big / fabs(sum + comp);
+			return sum + comp;
+		}
+		if (!isfinite(sum))
+			hyp2f1_fail("overflows", a, b, c, z);
+		if ((k & 0xFFFFF) == 0xFFFFF)
+			CHECK_FOR_INTERRUPTS();
+	}
+	hyp2f1_fail("did not converge", a, b, c, z);
+	return 0.0;					/* keep the compiler quiet */
+}
+
+/* 0 <= z < 1; *cond is a factor on the rounding error of the result */
+static double
+hyp2f1_unit(double a, double b, double c, double z, double *cond)
+{
+	double		m = c - a - b;
+
+	/*
+	 * Near z = 1 the series needs many terms: use the linear transformation
+	 * to 1 - z (Abramowitz & Stegun 15.3.6).  Its two terms cancel when
+	 * c - a - b is near an integer, and the series in 1 - z can have terms
+	 * much larger than their sum; *cond measures both.  When it is too
+	 * large and z <= 0.999, the series in z (a few thousand terms at most)
+	 * is used instead.
+	 */
+	if (z > 0.75)
+	{
+		if (fabs(m - rint(m)) > 1e-7)
+		{
+			double		w = 1.0 - z;
+			double		t1 = 0.0,
+						t2 = 0.0,
+						c1 = 1.0,
+						c2 = 1.0;
+			int			sc,
+						s1,
+						s2,
+						s3;
+			double		lc = lgamma_signed(c, &sc);
+
+			if (!is_nonpositive_integer(c - a) && !is_nonpositive_integer(c - b))
+			{
+				double		l = lc + lgamma_signed(m, &s1)
+					- lgamma_signed(c - a, &s2) - lgamma_signed(c - b, &s3);
+
+				t1 = sc * s1 * s2 * s3 * exp(l) * hyp2f1_unit(a, b, 1.0 - m, w, &c1);
+			}
+			if (!is_nonpositive_integer(a) && !is_nonpositive_integer(b))
+			{
+				double		l = lc + lgamma_signed(-m, &s1)
+					- lgamma_signed(a, &s2) - lgamma_signed(b, &s3) + m * log(w);
+
+				t2 = sc * s1 * s2 * s3 * exp(l) * hyp2f1_unit(c - a, c - b, 1.0 + m, w, &c2);
+			}
+			*cond = Max(c1, c2) * (fabs(t1) + fabs(t2)) / fabs(t1 + t2);
+			if (*cond <= 1e3 || (z > 0.999 && *cond <= 1e7))
+				return t1 + t2;
+		}
+		else if (z > 0.999)
+		{
+			/*
+			 * c - a - b an integer (the degenerate case of 15.3.6) this near
+			 * to 1: Richardson extrapolation of the symmetric means at
+			 * c -+ h and c -+ 2h, which F is smooth in.  The error, about h^4
+			 * times the fourth derivative in c plus the cancellation in
+			 * 15.3.6 at a distance h from the integer, stays near 1e-11
+			 * relative (test/t/predictive-hyp2f1.py).
+			 */
+			const double h = 2e-4;
+			double		k1,
+						k2,
+						k3,
+						k4;
+			double		m1 = (hyp2f1_unit(a, b, c + h, z, &k1) + hyp2f1_unit(a, b, c - h, z, &k2)) / 2;
+			double		m2 = (hyp2f1_unit(a, b, c + 2 * h, z, &k3) + hyp2f1_unit(a, b, c - 2 * h, z, &k4)) / 2;
+
+			*cond = Max(Max(k1, k2), Max(k3, k4));
+			return (4 * m1 - m2) / 3;
+		}
+	}
+
+	/* Euler: F(a,b;c;z) = (1-z)^(c-a-b) F(c-a,c-b;c;z) */
+	if (m < 0)
+		return pow(1.0 - z, m) * hyp2f1_series(c - a, c - b, c, z, cond);
+	return hyp2f1_series(a, b, c, z, cond);
+}
+
+/*
+ * Gauss hypergeometric function 2F1(a, b; c; z) for real z < 1 and c not a
+ * non-positive integer.
+ */
+double
+pred_hyp2f1(double a, double b, double c, double z)
+{
+	double		r;
+	double		cond;
+
+	if (!(z < 1.0) || !isfinite(a) || !isfinite(b) || !isfinite(c) || !isfinite(z))
+		hyp2f1_fail("is not defined here", a, b, c, z);
+	if (is_nonpositive_integer(c))
+		hyp2f1_fail("is not defined: c is a non-positive integer", a, b, c, z);
+	if (z == 0.0 || a == 0.0 || b == 0.0)
+		return 1.0;
+
+	if (z < 0)
+	{
+		/*
+		 * Pfaff: F(a,b;c;z) = (1-z)^-a F(a,c-b;c;w) = (1-z)^-b F(c-a,b;c;w)
+		 * with w = z/(z-1) in (0, 1).  Of the two, take the one whose new
+		 * series converges at w = 1.
+		 */
+		double		w = z / (z - 1.0);
+
+		if (b > a)
+			r = pow(1.0 - z, -a) * hyp2f1_unit(a, c - b, c, w, &cond);
+		else
+			r = pow(1.0 - z, -b) * hyp2f1_unit(c - a, b, c, w, &cond);
+	}
+	else
+		r = hyp2f1_unit(a, b, c, z, &cond);
+	if (!isfinite(r))
+		hyp2f1_fail("overflows", a, b, c, z);
+	return r;
+}
+
+/* ---------- optimiser ---------- */
+
+typedef struct PredOpt
+{
+	PredObjective fn;
+	void	   *arg;
+	int			n;
+	int			evals;
+} PredOpt;
+
+static double
+opt_eval(PredOpt *o, const double *theta, double *grad)
+{
+	double		f;
+
+	CHECK_FOR_INTERRUPTS();
+	o->evals++;
+	for (int i = 0; i < o->n; i++)
+		if (!(fabs(theta[i]) <= 50.0))
+			return get_float8_infinity();
+	f = o->fn(theta, grad, o->arg);
+	return isfinite(f) ? f : get_float8_infinity();
+}
+
+static void
+opt_fail(const char *fname, const char *const *names, int n, const double *theta,
+		 const char *detail)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < n; i++)
+	{
+		appendStringInfo(&buf, "%s%s = %g", i > 0 ? ", " : "", names[i], exp(theta[i]));
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s: the maximum likelihood fit did not converge", fname),
+			 errdetail("%s Last parameters: %s.", detail, buf.data),
+			 errhint("The data may be too few, or carry too little repeat-purchase information, to identify the model.")));
+}
+
+/* Nelder-Mead, to get near the optimum from a rough start */
+static void
+opt_nelder_mead(PredOpt *o, double *theta)
+{
+	int			n = o->n;
+	double		s[PRED_MAX_PARAMS + 1][PRED_MAX_PARAMS];
+	double		f[PRED_MAX_PARAMS + 1];
+	double		c[PRED_MAX_PARAMS],
+				xr[PRED_MAX_PARAMS],
+				xe[PRED_MAX_PARAMS];
+
+	for (int i = 0; i <= n; i++)
+	{
+		memcpy(s[i], theta, sizeof(double) * n);
+		if (i > 0)
+			s[i][i - 1] += 0.5;
+		f[i] = opt_eval(o, s[i], NULL);
+	}
+
+	for (int iter = 0; iter < 400 * n; iter++)
+	{
+		int			lo = 0,
+					hi = 0,
+					nh = 0;
+		double		fr;
+
+		for (int i = 1; i <= n; i++)
+		{
+			if (f[i] < f[lo])
+				lo = i;
+			if (f[i] > f[hi])
+				hi = i;
+		}
+		nh = lo;
+		for (int i = 0; i <= n; i++)
+			if (i != hi && f[i] > f[nh])
+				nh = i;
+		if (isfinite(f[hi]) && f[hi] - f[lo] <= 1e-7 * (1.0 + fabs(f[lo])))
+			break;
+
+		for (int j = 0; j < n; j++)
+		{
+			c[j] = 0.0;
+			for (int i = 0; i <= n; i++)
+				if (i != hi)
+					c[j] += s[i][j];
+			c[j] /= n;
+			xr[j] = c[j] + (c[j] - s[hi][j]);
+		}
+		fr = opt_eval(o, xr, NULL);
+		if (fr < f[lo])
+		{
+			double		fe;
+
+			for (int j = 0; j < n; j++)
+				xe[j] = c[j] + 2.0 * (c[j] - s[hi][j]);
+			fe = opt_eval(o, xe, NULL);
+			if (fe < fr)
+			{
+				memcpy(s[hi], xe, sizeof(double) * n);
+				f[hi] = fe;
+			}
+			else
+			{
+				memcpy(s[hi], xr, sizeof(double) * n);
+				f[hi] = fr;
+			}
+		}
+		else if (fr < f[nh])
+		{
+			memcpy(s[hi], xr, sizeof(double) * n);
+			f[hi] = fr;
+		}
+		else
+		{
+			double		fc;
+			bool		outside = fr < f[hi];
+
+			for (int j = 0; j < n; j++)
+				xe[j] = outside ? c[j] + 0.5 * (xr[j] - c[j]) : c[j] + 0.5 * (s[hi][j] - c[j]);
+			fc = opt_eval(o, xe, NULL);
+			if (fc < (outside ? fr : f[hi]))
+			{
+				memcpy(s[hi], xe, sizeof(double) * n);
+				f[hi] = fc;
+			}
+			else
+			{
+				for (int i = 0; i <= n; i++)
+				{
+					if (i == lo)
+						continue;
+					for (int j = 0; j < n; j++)
+						s[i][j] = s[lo][j] + 0.5 * (s[i][j] - s[lo][j]);
+					f[i] = opt_eval(o, s[i], NULL);
+				}
+			}
+		}
+	}
+
+	{
+		int			lo = 0;
+
+		for (int i = 1; i <= n; i++)
+			if (f[i] < f[lo])
+				lo = i;
+		memcpy(theta, s[lo], sizeof(double) * n);
+	}
+}
+
+static double
+max_abs(const double *v, int n)
+{
+	double		m = 0.0;
+
+	for (int i = 0; i < n; i++)
+		m = Max(m, fabs(v[i]));
+	return m;
+}
+
+/*
+ * Cholesky factor of a symmetric n x n matrix; false unless it is positive
+ * definite with every pivot above floor.
+ */
+static bool
+opt_cholesky(double h[PRED_MAX_PARAMS][PRED_MAX_PARAMS],
+			 double l[PRED_MAX_PARAMS][PRED_MAX_PARAMS], int n, double floor)
+{
+	memset(l, 0, sizeof(double) * PRED_MAX_PARAMS * PRED_MAX_PARAMS);
+	for (int j = 0; j < n; j++)
+	{
+		double		d = h[j][j];
+
+		for (int k = 0; k < j; k++)
+			d -= l[j][k] * l[j][k];
+		if (!(d > floor))
+			return false;
+		l[j][j] = sqrt(d);
+		for (int i = j + 1; i < n; i++)
+		{
+			double		v = h[i][j];
+
+			for (int k = 0; k < j; k++)
+				v -= l[i][k] * l[j][k];
+			l[i][j] = v / l[j][j];
+		}
+	}
+	return true;
+}
+
+/* Solves L L' d = g */
+static void
+opt_cholesky_solve(double l[PRED_MAX_PARAMS][PRED_MAX_PARAMS], int n,
+				   const double *g, double *d)
+{
+	double		y[PRED_MAX_PARAMS];
+
+	for (int i = 0; i < n; i++)
+	{
+		y[i] = g[i];
+		for (int k = 0; k < i; k++)
+			y[i] -= l[i][k] * y[k];
+		y[i] /= l[i][i];
+	}
+	for (int i = n - 1; i >= 0; i--)
+	{
+		d[i] = y[i];
+		for (int k = i + 1; k < n; k++)
+			d[i] -= l[k][i] * d[k];
+		d[i] /= l[i][i];
+	}
+}
+
+/*
+ * BFGS on the inverse Hessian with a backtracking (Armijo) line search,
+ * from theta; leaves the point, its value and gradient in theta, *fout and
+ * g.  True when the gradient vanished.  H is the inverse Hessian
+ * estimate, used as the start when have_H and left for the caller.  Unless
+ * strict, a divergence returns false instead of raising an error.
+ */
+static bool
+opt_bfgs(PredOpt *o, double *theta, double *fout, double *g,
+		 double H[PRED_MAX_PARAMS][PRED_MAX_PARAMS], bool have_H,
+		 const char *fname, const char *const *names, bool strict)
+{
+	int			n = o->n;
+	double		gn[PRED_MAX_PARAMS],
+				p[PRED_MAX_PARAMS],
+				xn[PRED_MAX_PARAMS],
+				s[PRED_MAX_PARAMS],
+				y[PRED_MAX_PARAMS];
+	double		f;
+	bool		converged = false;
+	bool		first = !have_H;
+
+	f = opt_eval(o, theta, g);
+	if (!isfinite(f))
+	{
+		if (strict)
+			opt_fail(fname, names, n, theta, "The likelihood is not finite at the start.");
+		return false;
+	}
+	if (!have_H)
+	{
+		memset(H, 0, sizeof(double) * PRED_MAX_PARAMS * PRED_MAX_PARAMS);
+		for (int i = 0; i < n; i++)
+			H[i][i] = 1.0;
+	}
+
+	for (int iter = 0; iter < 500; iter++)
+	{
+		double		gp = 0.0,
+					step = 1.0,
+					fnew = 0.0,
+					sy = 0.0,
+					pmax;
+		bool		accepted = false;
+
+		if (max_abs(g, n) <= 1e-10)
+		{
+			converged = true;
+			break;
+		}
+		for (int i = 0; i < n; i++)
+		{
+			p[i] = 0.0;
+			for (int j = 0; j < n; j++)
+				p[i] -= H[i][j] * g[j];
+			gp += p[i] * g[i];
+		}
+		if (!(gp < 0))
+		{
+			/* not a descent direction: restart from steepest descent */
+			memset(H, 0, sizeof(double) * PRED_MAX_PARAMS * PRED_MAX_PARAMS);
+			gp = 0.0;
+			for (int i = 0; i < n; i++)
+			{
+				H[i][i] = 1.0;
+				p[i] = -g[i];
+				gp -= g[i] * g[i];
+			}
+		}
+		/* at most a factor e^2 per parameter and step */
+		pmax = max_abs(p, n);
+		if (pmax > 2.0)
+		{
+			for (int i = 0; i < n; i++)
+				p[i] *= 2.0 / pmax;
+			gp *= 2.0 / pmax;
+		}
+		for (int k = 0; k < 60; k++)
+		{
+			for (int i = 0; i < n; i++)
+				xn[i] = theta[i] + step * p[i];
+			fnew = opt_eval(o, xn, gn);
+			if (fnew <= f + 1e-4 * step * gp)
+			{
+				accepted = true;
+				break;
+			}
+			step *= 0.5;
+		}
+		if (!accepted)
+		{
+			/* no decrease left at double precision: Newton decides */
+			break;
+		}
+		for (int i = 0; i < n; i++)
+		{
+			s[i] = xn[i] - theta[i];
+			y[i] = gn[i] - g[i];
+			sy += s[i] * y[i];
+		}
+		if (sy > 1e-300)
+		{
+			double		Hy[PRED_MAX_PARAMS];
+			double		yHy = 0.0;
+
+			if (first)
+			{
+				double		yy = 0.0;
+
+				for (int i = 0; i < n; i++)
+					yy += y[i] * y[i];
+				for (int i = 0; i < n; i++)
+					H[i][i] = sy / yy;
+				first = false;
+			}
+			for (int i = 0; i < n; i++)
+			{
+				Hy[i] = 0.0;
+				for (int j = 0; j < n; j++)
+					Hy[i] += H[i][j] * y[j];
+				yHy += y[i] * Hy[i];
+			}
+			for (int i = 0; i < n; i++)
+				for (int j = 0; j < n; j++)
+					H[i][j] += ((sy + yHy) * s[i] * s[j]) / (sy * sy)
+						- (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
+		}
+		memcpy(theta, xn, sizeof(double) * n);
+		memcpy(g, gn, sizeof(double) * n);
+
+		/*
+		 * Near the optimum of a large sum, the decrease drowns in the
+		 * rounding of f: leave the last digits to Newton, which needs only
+		 * the gradient.
+		 */
+		if (max_abs(g, n) <= 1e-8 && f - fnew <= 8 * DBL_EPSILON * fabs(f))
+		{
+			f = fnew;
+			break;
+		}
+		f = fnew;
+		for (int i = 0; i < n; i++)
+			if (fabs(theta[i]) > 40.0)
+			{
+				if (strict)
+					opt_fail(fname, names, n, theta,
+							 "A parameter is running off to zero or infinity.");
+				return false;
+			}
+	}
+	*fout = f;
+	return converged;
+}
+
+void
+pred_minimize(PredObjective fn, void *arg, void *coarse_arg, int n, double *theta,
+			  const char *fname, const char *const *names)
+{
+	PredOpt		o = {fn, arg, n, 0};
+	double		g[PRED_MAX_PARAMS],
+				gn[PRED_MAX_PARAMS],
+				xn[PRED_MAX_PARAMS];
+	double		H[PRED_MAX_PARAMS][PRED_MAX_PARAMS];
+	double		f;
+	bool		converged;
+	bool		have_H = false;
+
+	Assert(n <= PRED_MAX_PARAMS);
+	if (coarse_arg != NULL)
+	{
+		/*
+		 * Large data: get close on a subsample, where each evaluation is
+		 * cheap, so that the full data needs only a few BFGS and Newton
+		 * steps; the subsample's inverse Hessian (of the mean negative
+		 * log-likelihood, so on the same scale) starts the full BFGS.  A
+		 * subsample fit that fails only loses that head start.
+		 */
+		PredOpt		c = {fn, coarse_arg, n, 0};
+		double		start[PRED_MAX_PARAMS];
+		double		fc;
+
+		opt_nelder_mead(&c, theta);
+		memcpy(start, theta, sizeof(double) * n);
+		have_H = opt_bfgs(&c, theta, &fc, g, H, false, fname, names, false);
+		if (!have_H)
+			memcpy(theta, start, sizeof(double) * n);
+	}
+	else
+		opt_nelder_mead(&o, theta);
+	converged = opt_bfgs(&o, theta, &f, g, H, have_H, fname, names, true);
+
+	/*
+	 * Newton steps with the Hessian from central differences of the
+	 * analytic gradient: they polish what BFGS leaves, and the Hessian tells
+	 * whether the optimum is identified.  An optimum on a ridge or at a
+	 * boundary (e.g. no customer ever repeats) leaves the likelihood flat
+	 * in some direction, and the Hessian is not positive definite.
+	 */
+	for (int iter = 0; iter < 8; iter++)
+	{
+		double		hess[PRED_MAX_PARAMS][PRED_MAX_PARAMS];
+		double		L[PRED_MAX_PARAMS][PRED_MAX_PARAMS];
+		double		gp[PRED_MAX_PARAMS],
+					gm[PRED_MAX_PARAMS],
+					d[PRED_MAX_PARAMS];
+		const double h = 1e-4;
+		double		fnew;
+
+		/* the Hessian was checked once already: stop when flat enough */
+		if (iter > 0 && max_abs(g, n) <= 1e-12)
+			break;
+		for (int j = 0; j < n; j++)
+		{
+			memcpy(xn, theta, sizeof(double) * n);
+			xn[j] = theta[j] + h;
+			opt_eval(&o, xn, gp);
+			xn[j] = theta[j] - h;
+			opt_eval(&o, xn, gm);
+			for (int i = 0; i < n; i++)
+				hess[i][j] = (gp[i] - gm[i]) / (2 * h);
+		}
+		for (int i = 0; i < n; i++)
+			for (int j = 0; j < i; j++)
+				hess[i][j] = hess[j][i] = 0.5 * (hess[i][j] + hess[j][i]);
+		if (!opt_cholesky(hess, L, n, 1e-9))
+			opt_fail(fname, names, n, theta,
+					 "The likelihood is flat at the optimum, so the data do not determine the parameters.");
+		if (max_abs(g, n) <= 1e-12)
+		{
+			converged = true;
+			break;
+		}
+		opt_cholesky_solve(L, n, g, d);
+		for (int i = 0; i < n; i++)
+			xn[i] = theta[i] - d[i];
+		fnew = opt_eval(&o, xn, gn);
+		if (!(fnew <= f + 1e-14 * fabs(f)) || !(max_abs(gn, n) < max_abs(g, n)))
+			break;
+		memcpy(theta, xn, sizeof(double) * n);
+		memcpy(g, gn, sizeof(double) * n);
+		f = fnew;
+		if (max_abs(g, n) <= 1e-10)
+			converged = true;
+	}
+	/* Newton aims at 1e-12; rounding may stop it above that, not far */
+	if (!converged && max_abs(g, n) <= 1e-8)
+		converged = true;
+	if (!converged)
+		opt_fail(fname, names, n, theta, "The optimiser stopped before the gradient vanished.");
+}

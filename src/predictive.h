@@ -1,0 +1,96 @@
+/*
+ * predictive.h
+ *	  Shared machinery of the predictive LTV models (BG/NBD and Gamma-Gamma):
+ *	  the weighted table of distinct customer summaries kept by the fitting
+ *	  aggregates, the optimiser, special functions, and the model types.
+ */
+#ifndef PREDICTIVE_H
+#define PREDICTIVE_H
+
+#include "cs_common.h"
+
+/*
+ * One distinct customer summary and how many customers share it.  BG/NBD
+ * uses (frequency, recency, t); Gamma-Gamma uses (frequency, monetary, 0).
+ */
+typedef struct FitPoint
+{
+	double		x;
+	double		y;
+	double		z;
+	int64		w;				/* 0 marks an empty hash slot */
+} FitPoint;
+
+/*
+ * The internal state of a fitting aggregate: an open-addressing hash table
+ * of distinct points, so that memory follows distinct summaries, not rows.
+ */
+typedef struct FitTable
+{
+	MemoryContext cxt;
+	int64		customers;		/* total weight */
+	int64		n;				/* distinct points */
+	int64		cap;			/* slots, a power of two */
+	FitPoint   *slots;
+} FitTable;
+
+/* Validates one point read back from a serialized state */
+typedef void (*FitPointCheck) (CsParse *ps, const FitPoint *p);
+
+extern FitTable *fit_table_new(MemoryContext cxt);
+extern void fit_table_add(FitTable *t, double x, double y, double z, int64 w);
+extern void fit_table_merge(FitTable *into, const FitTable *from);
+extern bytea *fit_table_serialize(const FitTable *t);
+extern FitTable *fit_table_deserialize(bytea *b, MemoryContext cxt,
+									   const char *what, FitPointCheck check);
+extern FitPoint *fit_table_sorted(const FitTable *t);
+
+/* Input checks shared by the fitting aggregates and the prediction functions */
+extern double pred_frequency(const char *fname, double x);
+
+/* Special functions */
+extern double pred_digamma(double x);
+extern double pred_hyp2f1(double a, double b, double c, double z);
+
+/*
+ * Minimises fn over n <= PRED_MAX_PARAMS parameters (in log space) starting
+ * from theta: Nelder-Mead to get close (on coarse_arg, a subsample of the
+ * data, when not NULL), then BFGS with the analytic gradient and Newton
+ * steps on arg.  Errors out, naming fname and the parameters, when the fit does
+ * not converge or the optimum is not identified by the data.
+ */
+#define PRED_MAX_PARAMS 4
+/* above this many distinct points, Nelder-Mead works on a subsample */
+#define PRED_COARSE_POINTS 20000
+typedef double (*PredObjective) (const double *theta, double *grad, void *arg);
+extern void pred_minimize(PredObjective fn, void *arg, void *coarse_arg, int n,
+						  double *theta, const char *fname, const char *const *names);
+
+/* ---------- model types ---------- */
+
+typedef struct BgnbdModel
+{
+	CS_SUMMARY_HEADER;
+	double		r;
+	double		alpha;
+	double		a;
+	double		b;
+	double		ll;
+	int64		customers;
+} BgnbdModel;
+
+typedef struct GammaGammaModel
+{
+	CS_SUMMARY_HEADER;
+	double		p;
+	double		q;
+	double		v;
+	double		ll;
+	int64		customers;
+} GammaGammaModel;
+
+extern GammaGammaModel *gamma_gamma_fetch(Datum d);
+extern double gamma_gamma_spend(const GammaGammaModel *m, double x, double mv,
+								const char *fname);
+
+#endif							/* PREDICTIVE_H */
