@@ -31,8 +31,14 @@ include $(PGXS)
 all: $(INSTALL_SQL)
 endif
 
-$(INSTALL_SQL): $(SQL_PARTS) Makefile
-	cat $(SQL_PARTS) > $@
+# Regenerated on every build (but rewritten only when it changes), so that a
+# checkout whose timestamps make it look newer than src/*.sql is never stale.
+$(INSTALL_SQL): FORCE
+	@cat $(SQL_PARTS) > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo "generated $@"; fi
+
+.PHONY: FORCE
+FORCE:
 
 .PHONY: test demo bench
 test demo bench:
