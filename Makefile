@@ -33,6 +33,6 @@ endif
 $(INSTALL_SQL): $(SQL_PARTS) Makefile
 	cat $(SQL_PARTS) > $@
 
-.PHONY: test demo bench
-test demo bench:
+.PHONY: test demo bench fuzz stress valgrind
+test demo bench fuzz stress valgrind:
 	PG_CONFIG=$(PG_CONFIG) bash test/run $@
