@@ -19,6 +19,7 @@ CREATE SCHEMA cs_fuzz;
 CREATE TABLE cs_fuzz.seeds (typ regtype, value text, source text);
 CREATE TABLE cs_fuzz.findings (kind text, target text, input text, state text, message text);
 CREATE TABLE cs_fuzz.stats (kind text, target text, state text, n bigint);
+CREATE TABLE cs_fuzz.collected (target text, query text);
 
 -- Print every input before trying it (to find the input that crashed)
 SELECT set_config('cs_fuzz.trace_inputs', coalesce(current_setting('cs_fuzz.trace_inputs', true), 'off'), false);
@@ -338,7 +339,7 @@ BEGIN
 	FOR f IN SELECT * FROM cs_fuzz.functions WHERE argtypes[1] = typ AND (cardinality(argtypes) = 1 OR
 			 (SELECT pronargdefaults FROM pg_proc WHERE oid = functions.oid) >= cardinality(argtypes) - 1)
 	LOOP
-		q := format(CASE WHEN f.proretset THEN 'SELECT count(*)::text FROM %s.%I(%L::%s)'
+		q := format(CASE WHEN f.proretset THEN 'SELECT pg_catalog.count(*)::text FROM %s.%I(%L::%s)'
 						 ELSE 'SELECT %s.%I(%L::%s)::text' END,
 					cs_fuzz.ext_schema(), f.proname, v, typ);
 		IF f.prokind = 'a' THEN
@@ -523,8 +524,14 @@ BEGIN
 		FOR j IN 1..n LOOP
 			argl := argl || (CASE WHEN f.variadic AND j = n THEN 'VARIADIC ' ELSE '' END || args[j]);
 		END LOOP;
-		q := format(CASE WHEN f.proretset THEN 'SELECT count(*)::text FROM %s.%I(%s)' ELSE 'SELECT %s.%I(%s)::text' END,
+		q := format(CASE WHEN f.proretset THEN 'SELECT pg_catalog.count(*)::text FROM %s.%I(%s)' ELSE 'SELECT %s.%I(%s)::text' END,
 					cs_fuzz.ext_schema(), f.proname, array_to_string(argl, ', '));
+	END IF;
+	IF current_setting('cs_fuzz.collect_only', true) = 'on' THEN
+		-- only collect the statements (test/t/reliability-install.sh runs
+		-- them under a hostile search_path)
+		INSERT INTO cs_fuzz.collected VALUES (f.sig::text, q);
+		RETURN;
 	END IF;
 	BEGIN
 		PERFORM cs_fuzz.trace(q);
