@@ -134,6 +134,8 @@ ncalls=$(wc -l <"/tmp/cs_install_calls_$$.sql")
 	cat "/tmp/cs_install_calls_$$.sql"
 } | alice -v ON_ERROR_STOP=0 -At >"/tmp/cs_install_out_$$.txt" 2>&1
 hijacks=$(grep -c "HJ001" "/tmp/cs_install_out_$$.txt" || true)
+shadows=$(alice -At -c "SELECT (SELECT count(*) FROM pg_proc WHERE pronamespace = 'evil'::regnamespace) || ' functions and aggregates, ' || (SELECT count(*) FROM pg_operator WHERE oprnamespace = 'evil'::regnamespace) || ' operators'")
+echo "shadows in schema evil: $shadows"
 echo "calls under the hostile search_path: $ncalls, reaching a shadow: $hijacks"
 [ "$ncalls" -gt 50 ] || say_fail "too few calls collected ($ncalls)"
 [ "$hijacks" = 0 ] || { say_fail "a shadow function was called"; grep -B2 HJ001 "/tmp/cs_install_out_$$.txt" | head; }
