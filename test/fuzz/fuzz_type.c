@@ -9,7 +9,9 @@
  *	  payload.  A rejected input must raise an error with a proper SQLSTATE
  *	  (22P02/22P03/22023/22003/08P01); anything else, XX000 included,
  *	  aborts.  An accepted value must round-trip: out -> in -> out gives the
- *	  same text and send -> recv -> send the same bytes.
+ *	  same text and send -> recv -> send the same bytes, and every accessor
+ *	  (one-argument scalar function of the type) must return or raise a
+ *	  proper error on it.
  */
 #include "postgres.h"
 
@@ -86,6 +88,24 @@ call_send(Datum v)
 	return DatumGetByteaPP(call(CS_CAT(CS_FUZZ_TYPE, _send), v));
 }
 
+/*
+ * The accessors: every C function taking just this type and returning a
+ * scalar (test/fuzz/run lists them from the SQL of src/ into CS_ACCESSORS)
+ */
+#define CS_ACCESSOR(f) extern Datum f(PG_FUNCTION_ARGS);
+#include CS_ACCESSORS
+#undef CS_ACCESSOR
+#define CS_ACCESSOR(f) {f, #f},
+static const struct
+{
+	PGFunction	fn;
+	const char *name;
+}			accessors[] = {
+#include CS_ACCESSORS
+	{NULL, NULL}
+};
+#undef CS_ACCESSOR
+
 static bool
 proper_rejection(int sqlstate)
 {
@@ -123,6 +143,39 @@ check_round_trip(Datum v)
 	}
 }
 
+/*
+ * Call every accessor on an accepted value: each may return a value or NULL,
+ * or raise a proper error (an overflowing total, say), nothing else.
+ */
+static void
+check_accessors(Datum v)
+{
+	for (int i = 0; accessors[i].fn != NULL; i++)
+	{
+		sigjmp_buf	jmp;
+		sigjmp_buf *save = PG_exception_stack;
+
+		if (sigsetjmp(jmp, 0) == 0)
+		{
+			LOCAL_FCINFO(fcinfo, 1);
+
+			PG_exception_stack = &jmp;
+			InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+			fcinfo->args[0].value = v;
+			fcinfo->args[0].isnull = false;
+			(void) accessors[i].fn(fcinfo);
+		}
+		else if (!proper_rejection(shim_last_sqlstate()))
+		{
+			fprintf(stderr, "fuzz: %s on an accepted value raised SQLSTATE %s at %s: %s\n",
+					accessors[i].name, unpack_sql_state(shim_last_sqlstate()),
+					shim_last_location(), shim_last_message());
+			abort();
+		}
+		PG_exception_stack = save;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -149,6 +202,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			v = call_recv((const char *) data + 1, size - 1);
 		in_check = true;
 		check_round_trip(v);
+		in_check = false;
+		check_accessors(v);
 		if (getenv("CS_FUZZ_DUMP_BINARY") != NULL)
 		{
 			bytea	   *bin = call_send(v);
