@@ -321,10 +321,11 @@ BEGIN
 END $$;
 
 -- An accepted value must round-trip and must not break any function that
--- reads it: call every one-summary function and aggregate on it.
+-- reads it: call every function and aggregate that takes the type on it.
 CREATE FUNCTION cs_fuzz.exercise(kind text, typ regtype, v text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
 	f record;
+	args text[];
 	r text;
 	q text;
 	st text;
@@ -334,24 +335,15 @@ BEGIN
 	IF r IS DISTINCT FROM v THEN
 		PERFORM cs_fuzz.note(kind, typ::text || ' round trip', v, 'ROUND', 'text form does not round-trip: ' || r);
 	END IF;
-	FOR f IN SELECT * FROM cs_fuzz.functions WHERE argtypes[1] = typ AND (cardinality(argtypes) = 1 OR
-			 (SELECT pronargdefaults FROM pg_proc WHERE oid = functions.oid) >= cardinality(argtypes) - 1)
-	LOOP
-		q := format(CASE WHEN f.proretset THEN 'SELECT pg_catalog.count(*)::text FROM %s.%I(%L::%s)'
-						 ELSE 'SELECT %s.%I(%L::%s)::text' END,
-					cs_fuzz.ext_schema(), f.proname, v, typ);
-		IF f.prokind = 'a' THEN
-			q := format('SELECT %s.%I(x)::text FROM (VALUES (%L::%s), (%L::%s), (NULL)) t(x)',
-						cs_fuzz.ext_schema(), f.proname, v, typ, v, typ);
-		END IF;
-		BEGIN
-			PERFORM cs_fuzz.trace(q);
-			EXECUTE q INTO r;
-			PERFORM cs_fuzz.note(kind || '_call', f.sig::text, q, NULL, NULL);
-		EXCEPTION WHEN OTHERS THEN
-			GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-			PERFORM cs_fuzz.note(kind || '_call', f.sig::text, q, st, msg);
-		END;
+	-- every function and aggregate taking the type: the value in each such
+	-- argument, the baseline edge value in the others
+	FOR f IN SELECT * FROM cs_fuzz.functions fn WHERE exercise.typ = ANY (fn.argtypes) LOOP
+		args := '{}';
+		FOR j IN 1..cardinality(f.argtypes) LOOP
+			args := args || CASE WHEN f.argtypes[j] = typ THEN format('%L::%s', v, typ)
+								 ELSE (cs_fuzz.edge_values(f.argtypes[j]))[1] END;
+		END LOOP;
+		PERFORM cs_fuzz.call_one(f, args, args, kind || '_call');
 	END LOOP;
 	-- binary round trip of the accepted value
 	BEGIN
@@ -499,7 +491,7 @@ BEGIN
 	RETURN ARRAY(SELECT format('%L::%s', e, tn) FROM unnest(ev) e) || ('NULL::' || tn);
 END $$;
 
-CREATE FUNCTION cs_fuzz.call_one(f record, args text[], base text[]) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION cs_fuzz.call_one(f record, args text[], base text[], kind text DEFAULT 'call') RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
 	q text;
 	argl text[] := '{}';
@@ -534,14 +526,13 @@ BEGIN
 	BEGIN
 		PERFORM cs_fuzz.trace(q);
 		EXECUTE q INTO r;
-		PERFORM cs_fuzz.note('call', f.sig::text, q, NULL, NULL);
+		PERFORM cs_fuzz.note(kind, f.sig::text, q, NULL, NULL);
 		IF r IN ('NaN', 'Infinity', '-Infinity') THEN
-			PERFORM cs_fuzz.note('call', f.sig::text, q, 'NONFINITE', r);
 			INSERT INTO cs_fuzz.findings VALUES ('nonfinite', f.sig::text, q, 'NONFINITE', r);
 		END IF;
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-		PERFORM cs_fuzz.note('call', f.sig::text, q, st, msg);
+		PERFORM cs_fuzz.note(kind, f.sig::text, q, st, msg);
 	END;
 END $$;
 
