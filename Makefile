@@ -40,8 +40,8 @@ $(INSTALL_SQL): FORCE
 .PHONY: FORCE
 FORCE:
 
-.PHONY: test demo bench
-test demo bench:
+.PHONY: test demo bench fuzz stress valgrind
+test demo bench fuzz stress valgrind:
 	PG_CONFIG=$(PG_CONFIG) bash test/run $@
 
 # Release archive for PGXN: the committed tree at HEAD (git archive; see

@@ -105,6 +105,12 @@ SELECT (SELECT rollup(s)::text FROM daily) = (SELECT nps_agg(score)::text FROM s
 -- NULL summaries are skipped; rollup over nothing is NULL
 SELECT nps(rollup(s)) FROM (SELECT s FROM daily UNION ALL SELECT NULL) x;
 SELECT rollup(s) IS NULL AS empty_rollup FROM daily WHERE false;
+-- a rollup whose total count would overflow bigint is an error (each
+-- count alone fits, 2^62 + 2^62 = 2^63 does not), never a summary that
+-- cannot be read back
+SELECT cs_test.error_of($$SELECT rollup(s) FROM (VALUES
+    ('v=1 counts={4611686018427387904,0,0,0,0,0,0,0,0,0,0}'::nps_summary),
+    ('v=1 counts={0,0,0,0,0,0,0,0,0,0,4611686018427387904}')) v(s)$$);
 
 -- as a window aggregate: running NPS by day, checked against plain SQL
 SELECT day, nps(rollup(s) OVER w) AS running,

@@ -152,6 +152,8 @@ score_combine(FunctionCallInfo fcinfo, const ScoreScale *sc)
 	state = (ScoreSummary *) PG_GETARG_POINTER(0);
 	for (int i = 0; i < SCALE_SIZE(sc); i++)
 		state->counts[i] = cs_add_count(state->counts[i], other->counts[i]);
+	/* the total must fit too, or the result would not read back */
+	(void) score_total(state, sc);
 	PG_RETURN_POINTER(state);
 }
 
