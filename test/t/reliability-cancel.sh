@@ -17,13 +17,13 @@ nps | nps(integer) | SELECT nps(g) FROM (SELECT (generate_series(1, 2000000000) 
 nps_agg | nps_agg(integer) | SELECT nps_agg(g) FROM (SELECT (generate_series(1, 2000000000) % 11)::int AS g) s
 rollup_nps | rollup(nps_summary) | SELECT rollup(s) FROM (SELECT 'v=1 counts={1,2,3,4,5,6,7,8,9,10,11}'::nps_summary AS s, generate_series(1, 2000000000)) x
 csat | csat(integer) | SELECT csat(g) FROM (SELECT (1 + generate_series(1, 2000000000) % 5)::int AS g) s
-retention_agg | retention_agg(double precision,double precision) | SELECT retention_agg(g % 100, g % 90) FROM (SELECT generate_series(1, 2000000000)::float8 AS g) s
-survival_agg | survival_agg(double precision,boolean) | SELECT survival_agg(g % 1000, g % 3 = 0) FROM (SELECT generate_series(1, 200000000)::float8 AS g) s
-health_agg | health_agg(double precision[],double precision[]) | SELECT health_agg(ARRAY[1,1]::float8[], VARIADIC ARRAY[(g % 10) / 10, (g % 7) / 7]) FROM (SELECT generate_series(1, 2000000000)::float8 AS g) s
-bgnbd_fit | bgnbd_fit(double precision,double precision,double precision) | SELECT bgnbd_fit(g % 10, (g % 10) * 3, 40) FROM (SELECT generate_series(1, 200000000)::float8 AS g) s
-gamma_gamma_fit | gamma_gamma_fit(double precision,double precision) | SELECT gamma_gamma_fit(1 + g % 10, 10 + g % 50) FROM (SELECT generate_series(1, 200000000)::float8 AS g) s
-churn_model_fit | churn_model_fit(boolean,double precision[]) | SELECT churn_model_fit(g % 3 = 0, VARIADIC ARRAY[(g % 10) / 10, (g % 7) / 7]) FROM (SELECT generate_series(1, 200000000)::float8 AS g) s
-auc | auc(double precision,boolean) | SELECT auc(g % 1000, g % 3 = 0) FROM (SELECT generate_series(1, 200000000)::float8 AS g) s
+retention_agg | retention_agg(double precision,double precision) | SELECT retention_agg((g % 100)::float8, (g % 90)::float8) FROM (SELECT generate_series(1, 2000000000) AS g) s
+survival_agg | survival_agg(double precision,boolean) | SELECT survival_agg((g % 1000)::float8, g % 3 = 0) FROM (SELECT generate_series(1, 2000000000) AS g) s
+health_agg | health_agg(double precision[],double precision[]) | SELECT health_agg(ARRAY[1,1]::float8[], VARIADIC ARRAY[(g % 10) / 10.0, (g % 7) / 7.0]::float8[]) FROM (SELECT generate_series(1, 2000000000) AS g) s
+bgnbd_fit | bgnbd_fit(double precision,double precision,double precision) | SELECT bgnbd_fit((g % 10)::float8, ((g % 10) * 3)::float8, 40) FROM (SELECT generate_series(1, 2000000000) AS g) s
+gamma_gamma_fit | gamma_gamma_fit(double precision,double precision) | SELECT gamma_gamma_fit((1 + g % 10)::float8, (10 + g % 50)::float8) FROM (SELECT generate_series(1, 2000000000) AS g) s
+churn_model_fit | churn_model_fit(boolean,double precision[]) | SELECT churn_model_fit(g % 3 = 0, VARIADIC ARRAY[(g % 10) / 10.0, (g % 7) / 7.0]::float8[]) FROM (SELECT generate_series(1, 2000000000) AS g) s
+auc | auc(double precision,boolean) | SELECT auc((g % 1000)::float8, g % 3 = 0) FROM (SELECT generate_series(1, 2000000000) AS g) s
 CASES
 )
 
