@@ -109,7 +109,7 @@ BEGIN
 	WHEN 'bool'::regtype THEN
 		RETURN 'random() < 0.4';
 	WHEN 'float8[]'::regtype, 'float4[]'::regtype, 'numeric[]'::regtype THEN
-		RETURN format('(SELECT array_agg(random() + i * 0) FROM generate_series(1, %s))::%s', len, t::regtype);
+		RETURN format('(SELECT array_agg(random() + i * 0 + g * 0) FROM generate_series(1, %s) g)::%s', len, t::regtype);
 	WHEN 'int4[]'::regtype, 'int8[]'::regtype THEN
 		RETURN format('(SELECT array_agg(floor(random() * 5) + i * 0) FROM generate_series(1, %s))::%s', len, t::regtype);
 	WHEN 'date'::regtype THEN
