@@ -158,9 +158,12 @@ check_accessors(Datum v)
 		if (sigsetjmp(jmp, 0) == 0)
 		{
 			LOCAL_FCINFO(fcinfo, 1);
+			FmgrInfo	flinfo = {0};
 
+			/* as fmgr calls them: with a FmgrInfo (fn_oid unknown here) */
+			flinfo.fn_nargs = 1;
 			PG_exception_stack = &jmp;
-			InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+			InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
 			fcinfo->args[0].value = v;
 			fcinfo->args[0].isnull = false;
 			(void) accessors[i].fn(fcinfo);
