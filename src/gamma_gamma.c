@@ -13,16 +13,21 @@
  */
 #include "postgres.h"
 
-/* funcapi.h pulls in headers that -Wextra finds unused parameters in */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "funcapi.h"
-#pragma GCC diagnostic pop
-#include "libpq/pqformat.h"
 #include "predictive.h"
-#include "utils/builtins.h"
 
 static const char *const gg_names[] = {"p", "q", "v"};
+
+static const PredModelType gg_model_type = {
+	.type_name = "gamma_gamma_model",
+	.params_fname = "gamma_gamma_params",
+	.size = sizeof(GammaGammaModel),
+	.nparams = 3,
+	.names = gg_names,
+	.param_off = {offsetof(GammaGammaModel, p), offsetof(GammaGammaModel, q),
+				  offsetof(GammaGammaModel, v)},
+	.ll_off = offsetof(GammaGammaModel, ll),
+	.customers_off = offsetof(GammaGammaModel, customers),
+};
 
 static void
 gg_check_point(CsParse *ps, const FitPoint *p)
@@ -180,21 +185,6 @@ gg_data_build(GgData *d, const FitPoint *pts, int64 n, int64 stride)
 	}
 }
 
-static Datum
-gg_model_datum(double p, double q, double v, double ll, int64 customers)
-{
-	GammaGammaModel *m = palloc0(sizeof(GammaGammaModel));
-
-	SET_VARSIZE(m, sizeof(GammaGammaModel));
-	m->version = CS_SUMMARY_VERSION;
-	m->p = p;
-	m->q = q;
-	m->v = v;
-	m->ll = ll;
-	m->customers = customers;
-	PG_RETURN_POINTER(m);
-}
-
 PG_FUNCTION_INFO_V1(gamma_gamma_fit_final);
 Datum
 gamma_gamma_fit_final(PG_FUNCTION_ARGS)
@@ -229,139 +219,20 @@ gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 				  3, theta, "gamma_gamma_fit", gg_names);
 	gg_objective(theta, NULL, &d);
 
-	return gg_model_datum(exp(theta[0]), exp(theta[1]), exp(theta[2]), d.ll, t->customers);
+	for (int i = 0; i < 3; i++)
+		theta[i] = exp(theta[i]);
+	return pred_model_make(&gg_model_type, theta, d.ll, t->customers);
 }
 
 /* ---------- model type ---------- */
 
-static void
-gg_model_validate(CsParse *ps, const GammaGammaModel *m)
-{
-	if (!(m->p > 0) || !(m->q > 0) || !(m->v > 0) ||
-		!isfinite(m->p) || !isfinite(m->q) || !isfinite(m->v))
-		cs_parse_fail(ps, "The parameters p, q and v must be positive and finite.");
-	if (!isfinite(m->ll))
-		cs_parse_fail(ps, "The log-likelihood must be finite.");
-	cs_check_count(ps, "customer count", m->customers);
-}
-
 GammaGammaModel *
 gamma_gamma_fetch(Datum d)
 {
-	GammaGammaModel *m = cs_fetch_summary(d, "gamma_gamma_model", sizeof(GammaGammaModel));
-
-	if (VARSIZE(m) != sizeof(GammaGammaModel))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted gamma_gamma_model value")));
-	return m;
+	return pred_model_fetch(&gg_model_type, d);
 }
 
-PG_FUNCTION_INFO_V1(gamma_gamma_model_in);
-Datum
-gamma_gamma_model_in(PG_FUNCTION_ARGS)
-{
-	const char *text = PG_GETARG_CSTRING(0);
-	GammaGammaModel *m = palloc0(sizeof(GammaGammaModel));
-	CsParse		ps;
-
-	SET_VARSIZE(m, sizeof(GammaGammaModel));
-	m->version = CS_SUMMARY_VERSION;
-	cs_parse_init_text(&ps, "gamma_gamma_model", text);
-	cs_parse_version(&ps);
-	cs_parse_key(&ps, "p");
-	m->p = cs_parse_double(&ps);
-	cs_parse_key(&ps, "q");
-	m->q = cs_parse_double(&ps);
-	cs_parse_key(&ps, "v");
-	m->v = cs_parse_double(&ps);
-	cs_parse_key(&ps, "log_likelihood");
-	m->ll = cs_parse_double(&ps);
-	cs_parse_key(&ps, "customers");
-	m->customers = cs_parse_int64(&ps);
-	cs_parse_end(&ps);
-	gg_model_validate(&ps, m);
-	PG_RETURN_POINTER(m);
-}
-
-PG_FUNCTION_INFO_V1(gamma_gamma_model_out);
-Datum
-gamma_gamma_model_out(PG_FUNCTION_ARGS)
-{
-	GammaGammaModel *m = gamma_gamma_fetch(PG_GETARG_DATUM(0));
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "v=%d p=", CS_SUMMARY_VERSION);
-	cs_append_double(&buf, m->p);
-	appendStringInfoString(&buf, " q=");
-	cs_append_double(&buf, m->q);
-	appendStringInfoString(&buf, " v=");
-	cs_append_double(&buf, m->v);
-	appendStringInfoString(&buf, " log_likelihood=");
-	cs_append_double(&buf, m->ll);
-	appendStringInfo(&buf, " customers=" INT64_FORMAT, m->customers);
-	PG_RETURN_CSTRING(buf.data);
-}
-
-PG_FUNCTION_INFO_V1(gamma_gamma_model_recv);
-Datum
-gamma_gamma_model_recv(PG_FUNCTION_ARGS)
-{
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	GammaGammaModel *m = palloc0(sizeof(GammaGammaModel));
-	CsParse		ps;
-
-	SET_VARSIZE(m, sizeof(GammaGammaModel));
-	m->version = CS_SUMMARY_VERSION;
-	cs_parse_init_binary(&ps, "gamma_gamma_model");
-	cs_recv_version(&ps, buf);
-	m->p = pq_getmsgfloat8(buf);
-	m->q = pq_getmsgfloat8(buf);
-	m->v = pq_getmsgfloat8(buf);
-	m->ll = pq_getmsgfloat8(buf);
-	m->customers = pq_getmsgint64(buf);
-	pq_getmsgend(buf);
-	gg_model_validate(&ps, m);
-	PG_RETURN_POINTER(m);
-}
-
-PG_FUNCTION_INFO_V1(gamma_gamma_model_send);
-Datum
-gamma_gamma_model_send(PG_FUNCTION_ARGS)
-{
-	GammaGammaModel *m = gamma_gamma_fetch(PG_GETARG_DATUM(0));
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, CS_SUMMARY_VERSION);
-	pq_sendfloat8(&buf, m->p);
-	pq_sendfloat8(&buf, m->q);
-	pq_sendfloat8(&buf, m->v);
-	pq_sendfloat8(&buf, m->ll);
-	pq_sendint64(&buf, m->customers);
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
-
-PG_FUNCTION_INFO_V1(gamma_gamma_params);
-Datum
-gamma_gamma_params(PG_FUNCTION_ARGS)
-{
-	GammaGammaModel *m = gamma_gamma_fetch(PG_GETARG_DATUM(0));
-	TupleDesc	desc;
-	Datum		values[5];
-	bool		nulls[5] = {false};
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "gamma_gamma_params must return a record");
-	desc = BlessTupleDesc(desc);
-	values[0] = Float8GetDatum(m->p);
-	values[1] = Float8GetDatum(m->q);
-	values[2] = Float8GetDatum(m->v);
-	values[3] = Float8GetDatum(m->ll);
-	values[4] = Int64GetDatum(m->customers);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
-}
+PRED_MODEL_SQL_FUNCTIONS(gamma_gamma, gg_model_type)
 
 /*
  * E[M | x, m] = (p (v + x m)) / (p x + q - 1): the posterior mean of the

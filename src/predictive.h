@@ -68,6 +68,56 @@ extern void pred_minimize(PredObjective fn, void *arg, void *coarse_arg, int n,
 
 /* ---------- model types ---------- */
 
+/*
+ * A fitted model is a fixed-size summary: CS_SUMMARY_HEADER, then its
+ * parameters, log-likelihood and customer count.  A PredModelType
+ * describes one such struct, so that one implementation of fetch, _in,
+ * _out, _recv, _send and <model>_params serves every model type.  Text
+ * form: "v=1 <param>=... log_likelihood=... customers=N"; binary form: the
+ * version byte, the parameters, the log-likelihood (float8) and the
+ * customer count (int8), in that order.
+ */
+typedef struct PredModelType
+{
+	const char *type_name;		/* SQL type, e.g. "bgnbd_model" */
+	const char *params_fname;	/* its parameters function */
+	Size		size;			/* sizeof the struct */
+	int			nparams;
+	const char *const *names;	/* parameter names, in order */
+	Size		param_off[PRED_MAX_PARAMS]; /* offsets of the parameters */
+	Size		ll_off;
+	Size		customers_off;
+} PredModelType;
+
+extern void *pred_model_fetch(const PredModelType *mt, Datum d);
+extern Datum pred_model_make(const PredModelType *mt, const double *params,
+							 double ll, int64 customers);
+extern Datum pred_model_in(const PredModelType *mt, FunctionCallInfo fcinfo);
+extern Datum pred_model_out(const PredModelType *mt, FunctionCallInfo fcinfo);
+extern Datum pred_model_recv(const PredModelType *mt, FunctionCallInfo fcinfo);
+extern Datum pred_model_send(const PredModelType *mt, FunctionCallInfo fcinfo);
+extern Datum pred_model_params(const PredModelType *mt, FunctionCallInfo fcinfo);
+
+/*
+ * Defines the SQL-callable functions of a model type described by mt:
+ * <prefix>_model_in, <prefix>_model_out, <prefix>_model_recv,
+ * <prefix>_model_send and <prefix>_params.
+ */
+#define PRED_MODEL_SQL_FUNCTIONS(prefix, mt) \
+	PRED_MODEL_SQL_FUNCTION(prefix##_model_in, pred_model_in, mt) \
+	PRED_MODEL_SQL_FUNCTION(prefix##_model_out, pred_model_out, mt) \
+	PRED_MODEL_SQL_FUNCTION(prefix##_model_recv, pred_model_recv, mt) \
+	PRED_MODEL_SQL_FUNCTION(prefix##_model_send, pred_model_send, mt) \
+	PRED_MODEL_SQL_FUNCTION(prefix##_params, pred_model_params, mt)
+
+#define PRED_MODEL_SQL_FUNCTION(name, impl, mt) \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum \
+	name(PG_FUNCTION_ARGS) \
+	{ \
+		return impl(&(mt), fcinfo); \
+	}
+
 typedef struct BgnbdModel
 {
 	CS_SUMMARY_HEADER;
