@@ -117,16 +117,6 @@ pred_fit_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(fit_table_serialize((FitTable *) PG_GETARG_POINTER(0)));
 }
 
-PG_FUNCTION_INFO_V1(bgnbd_fit_deserialize);
-Datum
-bgnbd_fit_deserialize(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggctx = cs_agg_context(fcinfo);
-
-	PG_RETURN_POINTER(fit_table_deserialize(PG_GETARG_BYTEA_PP(0), aggctx,
-											"bgnbd_fit state", bgnbd_check_point));
-}
-
 /* The data as the likelihood uses it: points grouped by x */
 typedef struct BgnbdData
 {
@@ -237,12 +227,12 @@ bgnbd_objective(const double *theta, double *grad, void *arg)
 }
 
 /* The likelihood's data from sorted points: every stride-th one */
-static void
-bgnbd_data_build(BgnbdData *d, const FitPoint *pts, int64 n, int64 stride)
+static void *
+bgnbd_data_build(const FitPoint *pts, int64 n, int64 stride)
 {
+	BgnbdData  *d = palloc0(sizeof(BgnbdData));
 	int64		k = 0;
 
-	memset(d, 0, sizeof(*d));
 	d->npoints = (n + stride - 1) / stride;
 	d->tx = palloc_extended(sizeof(double) * d->npoints, MCXT_ALLOC_HUGE);
 	d->T = palloc_extended(sizeof(double) * d->npoints, MCXT_ALLOC_HUGE);
@@ -261,53 +251,35 @@ bgnbd_data_build(BgnbdData *d, const FitPoint *pts, int64 n, int64 stride)
 		d->gend[d->ngroups - 1] = k + 1;
 		d->customers += d->w[k];
 	}
+	return d;
 }
 
-PG_FUNCTION_INFO_V1(bgnbd_fit_final);
-Datum
-bgnbd_fit_final(PG_FUNCTION_ARGS)
+/* start: r = a = b = 1, alpha from the mean purchase rate */
+static void
+bgnbd_start(const FitPoint *pts, int64 n, const void *data, double *theta)
 {
-	FitTable   *t;
-	FitPoint   *pts;
-	BgnbdData	d,
-				coarse;
-	double		theta[4];
+	const BgnbdData *d = data;
 	double		sx = 0,
 				sT = 0;
 
-	cs_agg_context(fcinfo);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	t = (FitTable *) PG_GETARG_POINTER(0);
-	if (t->n == 0)
-		PG_RETURN_NULL();
-
-	pts = fit_table_sorted(t);
-	bgnbd_data_build(&d, pts, t->n, 1);
-	if (t->n > PRED_COARSE_POINTS)
-		bgnbd_data_build(&coarse, pts, t->n, (t->n + PRED_COARSE_POINTS - 1) / PRED_COARSE_POINTS);
-	for (int64 i = 0; i < t->n; i++)
+	for (int64 i = 0; i < n; i++)
 	{
 		sx += (double) pts[i].w * pts[i].x;
 		sT += (double) pts[i].w * pts[i].z;
 	}
-	pfree(pts);
-
-	/* start: r = a = b = 1, alpha from the mean purchase rate */
 	theta[0] = 0.0;
-	theta[1] = log(sx > 0 && sT > 0 ? sT / sx : (sT > 0 ? sT / d.customers : 1.0));
+	theta[1] = log(sx > 0 && sT > 0 ? sT / sx : (sT > 0 ? sT / d->customers : 1.0));
 	theta[2] = 0.0;
 	theta[3] = 0.0;
-	pred_minimize(bgnbd_objective, &d, t->n > PRED_COARSE_POINTS ? &coarse : NULL,
-				  4, theta, "bgnbd_fit", bgnbd_names);
-	bgnbd_objective(theta, NULL, &d);
-
-	for (int i = 0; i < 4; i++)
-		theta[i] = exp(theta[i]);
-	return pred_model_make(&bgnbd_model_type, theta, d.ll, t->customers);
 }
 
-/* ---------- model type ---------- */
+static double
+bgnbd_loglik(const void *data)
+{
+	return ((const BgnbdData *) data)->ll;
+}
+
+/* ---------- model type and fitting aggregate ---------- */
 
 static BgnbdModel *
 bgnbd_fetch(Datum d)
@@ -315,7 +287,18 @@ bgnbd_fetch(Datum d)
 	return pred_model_fetch(&bgnbd_model_type, d);
 }
 
-PRED_MODEL_SQL_FUNCTIONS(bgnbd, bgnbd_model_type)
+static const PredFitType bgnbd_fit_type = {
+	.model = &bgnbd_model_type,
+	.fname = "bgnbd_fit",
+	.state_name = "bgnbd_fit state",
+	.check = bgnbd_check_point,
+	.objective = bgnbd_objective,
+	.build = bgnbd_data_build,
+	.start = bgnbd_start,
+	.loglik = bgnbd_loglik,
+};
+
+PRED_SQL_FUNCTIONS(bgnbd, bgnbd_model_type, bgnbd_fit_type)
 
 /* ---------- predictions ---------- */
 

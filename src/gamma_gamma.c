@@ -71,16 +71,6 @@ gamma_gamma_fit_accum(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(t);
 }
 
-PG_FUNCTION_INFO_V1(gamma_gamma_fit_deserialize);
-Datum
-gamma_gamma_fit_deserialize(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggctx = cs_agg_context(fcinfo);
-
-	PG_RETURN_POINTER(fit_table_deserialize(PG_GETARG_BYTEA_PP(0), aggctx,
-											"gamma_gamma_fit state", gg_check_point));
-}
-
 typedef struct GgData
 {
 	int			ngroups;
@@ -157,13 +147,13 @@ gg_objective(const double *theta, double *grad, void *arg)
 }
 
 /* The likelihood's data from sorted points: every stride-th one */
-static void
-gg_data_build(GgData *d, const FitPoint *pts, int64 n, int64 stride)
+static void *
+gg_data_build(const FitPoint *pts, int64 n, int64 stride)
 {
+	GgData	   *d = palloc0(sizeof(GgData));
 	int64		np = (n + stride - 1) / stride;
 	int64		k = 0;
 
-	memset(d, 0, sizeof(*d));
 	d->m = palloc_extended(sizeof(double) * np, MCXT_ALLOC_HUGE);
 	d->lm = palloc_extended(sizeof(double) * np, MCXT_ALLOC_HUGE);
 	d->w = palloc_extended(sizeof(double) * np, MCXT_ALLOC_HUGE);
@@ -183,48 +173,30 @@ gg_data_build(GgData *d, const FitPoint *pts, int64 n, int64 stride)
 		d->gend[d->ngroups - 1] = k + 1;
 		d->customers += d->w[k];
 	}
+	return d;
 }
 
-PG_FUNCTION_INFO_V1(gamma_gamma_fit_final);
-Datum
-gamma_gamma_fit_final(PG_FUNCTION_ARGS)
+/* start: p = 1, q = 2, v = mean spend, so that p v / (q - 1) = mean */
+static void
+gg_start(const FitPoint *pts, int64 n, const void *data, double *theta)
 {
-	FitTable   *t;
-	FitPoint   *pts;
-	GgData		d,
-				coarse;
-	double		theta[3];
+	const GgData *d = data;
 	CsSum		sm = {0, 0};
 
-	cs_agg_context(fcinfo);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	t = (FitTable *) PG_GETARG_POINTER(0);
-	if (t->n == 0)
-		PG_RETURN_NULL();
-
-	pts = fit_table_sorted(t);
-	gg_data_build(&d, pts, t->n, 1);
-	if (t->n > PRED_COARSE_POINTS)
-		gg_data_build(&coarse, pts, t->n, (t->n + PRED_COARSE_POINTS - 1) / PRED_COARSE_POINTS);
-	for (int64 i = 0; i < t->n; i++)
+	for (int64 i = 0; i < n; i++)
 		cs_sum_add(&sm, (double) pts[i].w * pts[i].y);
-	pfree(pts);
-
-	/* start: p = 1, q = 2, v = mean spend, so that p v / (q - 1) = mean */
 	theta[0] = 0.0;
 	theta[1] = log(2.0);
-	theta[2] = log(cs_sum_value(&sm) / d.customers);
-	pred_minimize(gg_objective, &d, t->n > PRED_COARSE_POINTS ? &coarse : NULL,
-				  3, theta, "gamma_gamma_fit", gg_names);
-	gg_objective(theta, NULL, &d);
-
-	for (int i = 0; i < 3; i++)
-		theta[i] = exp(theta[i]);
-	return pred_model_make(&gg_model_type, theta, d.ll, t->customers);
+	theta[2] = log(cs_sum_value(&sm) / d->customers);
 }
 
-/* ---------- model type ---------- */
+static double
+gg_loglik(const void *data)
+{
+	return ((const GgData *) data)->ll;
+}
+
+/* ---------- model type and fitting aggregate ---------- */
 
 GammaGammaModel *
 gamma_gamma_fetch(Datum d)
@@ -232,7 +204,18 @@ gamma_gamma_fetch(Datum d)
 	return pred_model_fetch(&gg_model_type, d);
 }
 
-PRED_MODEL_SQL_FUNCTIONS(gamma_gamma, gg_model_type)
+static const PredFitType gg_fit_type = {
+	.model = &gg_model_type,
+	.fname = "gamma_gamma_fit",
+	.state_name = "gamma_gamma_fit state",
+	.check = gg_check_point,
+	.objective = gg_objective,
+	.build = gg_data_build,
+	.start = gg_start,
+	.loglik = gg_loglik,
+};
+
+PRED_SQL_FUNCTIONS(gamma_gamma, gg_model_type, gg_fit_type)
 
 /*
  * E[M | x, m] = (p (v + x m)) / (p x + q - 1): the posterior mean of the

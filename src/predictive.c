@@ -1093,3 +1093,45 @@ pred_model_params(const PredModelType *mt, FunctionCallInfo fcinfo)
 	values[mt->nparams + 1] = Int64GetDatum(*pred_model_customers(mt, m));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
+
+/* ---------- fitting aggregates ---------- */
+
+Datum
+pred_fit_deserialize(const PredFitType *ft, FunctionCallInfo fcinfo)
+{
+	MemoryContext aggctx = cs_agg_context(fcinfo);
+
+	PG_RETURN_POINTER(fit_table_deserialize(PG_GETARG_BYTEA_PP(0), aggctx,
+											ft->state_name, ft->check));
+}
+
+Datum
+pred_fit_final(const PredFitType *ft, FunctionCallInfo fcinfo)
+{
+	int			n = ft->model->nparams;
+	FitTable   *t;
+	FitPoint   *pts;
+	void	   *data,
+			   *coarse = NULL;
+	double		theta[PRED_MAX_PARAMS];
+
+	cs_agg_context(fcinfo);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	t = (FitTable *) PG_GETARG_POINTER(0);
+	if (t->n == 0)
+		PG_RETURN_NULL();
+
+	pts = fit_table_sorted(t);
+	data = ft->build(pts, t->n, 1);
+	if (t->n > PRED_COARSE_POINTS)
+		coarse = ft->build(pts, t->n, (t->n + PRED_COARSE_POINTS - 1) / PRED_COARSE_POINTS);
+	ft->start(pts, t->n, data, theta);
+	pfree(pts);
+
+	pred_minimize(ft->objective, data, coarse, n, theta, ft->fname, ft->model->names);
+	ft->objective(theta, NULL, data);
+	for (int i = 0; i < n; i++)
+		theta[i] = exp(theta[i]);
+	return pred_model_make(ft->model, theta, ft->loglik(data), t->customers);
+}

@@ -99,23 +99,50 @@ extern Datum pred_model_send(const PredModelType *mt, FunctionCallInfo fcinfo);
 extern Datum pred_model_params(const PredModelType *mt, FunctionCallInfo fcinfo);
 
 /*
- * Defines the SQL-callable functions of a model type described by mt:
- * <prefix>_model_in, <prefix>_model_out, <prefix>_model_recv,
- * <prefix>_model_send and <prefix>_params.
+ * The fitting aggregate of a model: its final function sorts the distinct
+ * points, builds the likelihood's data from them (and from a subsample
+ * when there are many), minimises the objective from the start values
+ * and returns the model.
  */
-#define PRED_MODEL_SQL_FUNCTIONS(prefix, mt) \
-	PRED_MODEL_SQL_FUNCTION(prefix##_model_in, pred_model_in, mt) \
-	PRED_MODEL_SQL_FUNCTION(prefix##_model_out, pred_model_out, mt) \
-	PRED_MODEL_SQL_FUNCTION(prefix##_model_recv, pred_model_recv, mt) \
-	PRED_MODEL_SQL_FUNCTION(prefix##_model_send, pred_model_send, mt) \
-	PRED_MODEL_SQL_FUNCTION(prefix##_params, pred_model_params, mt)
+typedef struct PredFitType
+{
+	const PredModelType *model;
+	const char *fname;			/* the aggregate, e.g. "bgnbd_fit" */
+	const char *state_name;		/* its serialized state, in errors */
+	FitPointCheck check;		/* validates a deserialized point */
+	PredObjective objective;	/* on the data build returns */
+	/* the likelihood's data from every stride-th of the n sorted points */
+	void	   *(*build) (const FitPoint *pts, int64 n, int64 stride);
+	/* start values of the log parameters, from the points and the data */
+	void		(*start) (const FitPoint *pts, int64 n, const void *data, double *theta);
+	/* the log-likelihood at the objective's last evaluation */
+	double		(*loglik) (const void *data);
+} PredFitType;
 
-#define PRED_MODEL_SQL_FUNCTION(name, impl, mt) \
+extern Datum pred_fit_deserialize(const PredFitType *ft, FunctionCallInfo fcinfo);
+extern Datum pred_fit_final(const PredFitType *ft, FunctionCallInfo fcinfo);
+
+/*
+ * Defines the SQL-callable functions of a model type described by mt and
+ * its fitting aggregate described by ft: <prefix>_model_in, _model_out,
+ * _model_recv, _model_send, <prefix>_params, <prefix>_fit_deserialize and
+ * <prefix>_fit_final.
+ */
+#define PRED_SQL_FUNCTIONS(prefix, mt, ft) \
+	PRED_SQL_FUNCTION(prefix##_model_in, pred_model_in, mt) \
+	PRED_SQL_FUNCTION(prefix##_model_out, pred_model_out, mt) \
+	PRED_SQL_FUNCTION(prefix##_model_recv, pred_model_recv, mt) \
+	PRED_SQL_FUNCTION(prefix##_model_send, pred_model_send, mt) \
+	PRED_SQL_FUNCTION(prefix##_params, pred_model_params, mt) \
+	PRED_SQL_FUNCTION(prefix##_fit_deserialize, pred_fit_deserialize, ft) \
+	PRED_SQL_FUNCTION(prefix##_fit_final, pred_fit_final, ft)
+
+#define PRED_SQL_FUNCTION(name, impl, desc) \
 	PG_FUNCTION_INFO_V1(name); \
 	Datum \
 	name(PG_FUNCTION_ARGS) \
 	{ \
-		return impl(&(mt), fcinfo); \
+		return impl(&(desc), fcinfo); \
 	}
 
 typedef struct BgnbdModel
