@@ -18,16 +18,21 @@
  */
 #include "postgres.h"
 
-/* funcapi.h pulls in headers that -Wextra finds unused parameters in */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "funcapi.h"
-#pragma GCC diagnostic pop
-#include "libpq/pqformat.h"
 #include "predictive.h"
-#include "utils/builtins.h"
 
 static const char *const bgnbd_names[] = {"r", "alpha", "a", "b"};
+
+static const PredModelType bgnbd_model_type = {
+	.type_name = "bgnbd_model",
+	.params_fname = "bgnbd_params",
+	.size = sizeof(BgnbdModel),
+	.nparams = 4,
+	.names = bgnbd_names,
+	.param_off = {offsetof(BgnbdModel, r), offsetof(BgnbdModel, alpha),
+				  offsetof(BgnbdModel, a), offsetof(BgnbdModel, b)},
+	.ll_off = offsetof(BgnbdModel, ll),
+	.customers_off = offsetof(BgnbdModel, customers),
+};
 
 /* ---------- input checks ---------- */
 
@@ -110,16 +115,6 @@ pred_fit_serialize(PG_FUNCTION_ARGS)
 {
 	cs_agg_context(fcinfo);
 	PG_RETURN_BYTEA_P(fit_table_serialize((FitTable *) PG_GETARG_POINTER(0)));
-}
-
-PG_FUNCTION_INFO_V1(bgnbd_fit_deserialize);
-Datum
-bgnbd_fit_deserialize(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggctx = cs_agg_context(fcinfo);
-
-	PG_RETURN_POINTER(fit_table_deserialize(PG_GETARG_BYTEA_PP(0), aggctx,
-											"bgnbd_fit state", bgnbd_check_point));
 }
 
 /* The data as the likelihood uses it: points grouped by x */
@@ -232,12 +227,12 @@ bgnbd_objective(const double *theta, double *grad, void *arg)
 }
 
 /* The likelihood's data from sorted points: every stride-th one */
-static void
-bgnbd_data_build(BgnbdData *d, const FitPoint *pts, int64 n, int64 stride)
+static void *
+bgnbd_data_build(const FitPoint *pts, int64 n, int64 stride)
 {
+	BgnbdData  *d = palloc0(sizeof(BgnbdData));
 	int64		k = 0;
 
-	memset(d, 0, sizeof(*d));
 	d->npoints = (n + stride - 1) / stride;
 	d->tx = palloc_extended(sizeof(double) * d->npoints, MCXT_ALLOC_HUGE);
 	d->T = palloc_extended(sizeof(double) * d->npoints, MCXT_ALLOC_HUGE);
@@ -256,204 +251,54 @@ bgnbd_data_build(BgnbdData *d, const FitPoint *pts, int64 n, int64 stride)
 		d->gend[d->ngroups - 1] = k + 1;
 		d->customers += d->w[k];
 	}
+	return d;
 }
 
-static Datum
-bgnbd_model_datum(double r, double alpha, double a, double b, double ll, int64 customers)
+/* start: r = a = b = 1, alpha from the mean purchase rate */
+static void
+bgnbd_start(const FitPoint *pts, int64 n, const void *data, double *theta)
 {
-	BgnbdModel *m = palloc0(sizeof(BgnbdModel));
-
-	SET_VARSIZE(m, sizeof(BgnbdModel));
-	m->version = CS_SUMMARY_VERSION;
-	m->r = r;
-	m->alpha = alpha;
-	m->a = a;
-	m->b = b;
-	m->ll = ll;
-	m->customers = customers;
-	PG_RETURN_POINTER(m);
-}
-
-PG_FUNCTION_INFO_V1(bgnbd_fit_final);
-Datum
-bgnbd_fit_final(PG_FUNCTION_ARGS)
-{
-	FitTable   *t;
-	FitPoint   *pts;
-	BgnbdData	d,
-				coarse;
-	double		theta[4];
+	const BgnbdData *d = data;
 	double		sx = 0,
 				sT = 0;
 
-	cs_agg_context(fcinfo);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	t = (FitTable *) PG_GETARG_POINTER(0);
-	if (t->n == 0)
-		PG_RETURN_NULL();
-
-	pts = fit_table_sorted(t);
-	bgnbd_data_build(&d, pts, t->n, 1);
-	if (t->n > PRED_COARSE_POINTS)
-		bgnbd_data_build(&coarse, pts, t->n, (t->n + PRED_COARSE_POINTS - 1) / PRED_COARSE_POINTS);
-	for (int64 i = 0; i < t->n; i++)
+	for (int64 i = 0; i < n; i++)
 	{
 		sx += (double) pts[i].w * pts[i].x;
 		sT += (double) pts[i].w * pts[i].z;
 	}
-	pfree(pts);
-
-	/* start: r = a = b = 1, alpha from the mean purchase rate */
 	theta[0] = 0.0;
-	theta[1] = log(sx > 0 && sT > 0 ? sT / sx : (sT > 0 ? sT / d.customers : 1.0));
+	theta[1] = log(sx > 0 && sT > 0 ? sT / sx : (sT > 0 ? sT / d->customers : 1.0));
 	theta[2] = 0.0;
 	theta[3] = 0.0;
-	pred_minimize(bgnbd_objective, &d, t->n > PRED_COARSE_POINTS ? &coarse : NULL,
-				  4, theta, "bgnbd_fit", bgnbd_names);
-	bgnbd_objective(theta, NULL, &d);
-
-	return bgnbd_model_datum(exp(theta[0]), exp(theta[1]), exp(theta[2]), exp(theta[3]),
-							 d.ll, t->customers);
 }
 
-/* ---------- model type ---------- */
-
-static void
-bgnbd_model_validate(CsParse *ps, const BgnbdModel *m)
+static double
+bgnbd_loglik(const void *data)
 {
-	if (!(m->r > 0) || !(m->alpha > 0) || !(m->a > 0) || !(m->b > 0) ||
-		!isfinite(m->r) || !isfinite(m->alpha) || !isfinite(m->a) || !isfinite(m->b))
-		cs_parse_fail(ps, "The parameters r, alpha, a and b must be positive and finite.");
-	if (!isfinite(m->ll))
-		cs_parse_fail(ps, "The log-likelihood must be finite.");
-	cs_check_count(ps, "customer count", m->customers);
+	return ((const BgnbdData *) data)->ll;
 }
+
+/* ---------- model type and fitting aggregate ---------- */
 
 static BgnbdModel *
 bgnbd_fetch(Datum d)
 {
-	BgnbdModel *m = cs_fetch_summary(d, "bgnbd_model", sizeof(BgnbdModel));
-
-	if (VARSIZE(m) != sizeof(BgnbdModel))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted bgnbd_model value")));
-	return m;
+	return pred_model_fetch(&bgnbd_model_type, d);
 }
 
-PG_FUNCTION_INFO_V1(bgnbd_model_in);
-Datum
-bgnbd_model_in(PG_FUNCTION_ARGS)
-{
-	const char *text = PG_GETARG_CSTRING(0);
-	BgnbdModel *m = palloc0(sizeof(BgnbdModel));
-	CsParse		ps;
+static const PredFitType bgnbd_fit_type = {
+	.model = &bgnbd_model_type,
+	.fname = "bgnbd_fit",
+	.state_name = "bgnbd_fit state",
+	.check = bgnbd_check_point,
+	.objective = bgnbd_objective,
+	.build = bgnbd_data_build,
+	.start = bgnbd_start,
+	.loglik = bgnbd_loglik,
+};
 
-	SET_VARSIZE(m, sizeof(BgnbdModel));
-	m->version = CS_SUMMARY_VERSION;
-	cs_parse_init_text(&ps, "bgnbd_model", text);
-	cs_parse_version(&ps);
-	cs_parse_key(&ps, "r");
-	m->r = cs_parse_double(&ps);
-	cs_parse_key(&ps, "alpha");
-	m->alpha = cs_parse_double(&ps);
-	cs_parse_key(&ps, "a");
-	m->a = cs_parse_double(&ps);
-	cs_parse_key(&ps, "b");
-	m->b = cs_parse_double(&ps);
-	cs_parse_key(&ps, "log_likelihood");
-	m->ll = cs_parse_double(&ps);
-	cs_parse_key(&ps, "customers");
-	m->customers = cs_parse_int64(&ps);
-	cs_parse_end(&ps);
-	bgnbd_model_validate(&ps, m);
-	PG_RETURN_POINTER(m);
-}
-
-PG_FUNCTION_INFO_V1(bgnbd_model_out);
-Datum
-bgnbd_model_out(PG_FUNCTION_ARGS)
-{
-	BgnbdModel *m = bgnbd_fetch(PG_GETARG_DATUM(0));
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "v=%d r=", CS_SUMMARY_VERSION);
-	cs_append_double(&buf, m->r);
-	appendStringInfoString(&buf, " alpha=");
-	cs_append_double(&buf, m->alpha);
-	appendStringInfoString(&buf, " a=");
-	cs_append_double(&buf, m->a);
-	appendStringInfoString(&buf, " b=");
-	cs_append_double(&buf, m->b);
-	appendStringInfoString(&buf, " log_likelihood=");
-	cs_append_double(&buf, m->ll);
-	appendStringInfo(&buf, " customers=" INT64_FORMAT, m->customers);
-	PG_RETURN_CSTRING(buf.data);
-}
-
-PG_FUNCTION_INFO_V1(bgnbd_model_recv);
-Datum
-bgnbd_model_recv(PG_FUNCTION_ARGS)
-{
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	BgnbdModel *m = palloc0(sizeof(BgnbdModel));
-	CsParse		ps;
-
-	SET_VARSIZE(m, sizeof(BgnbdModel));
-	m->version = CS_SUMMARY_VERSION;
-	cs_parse_init_binary(&ps, "bgnbd_model");
-	cs_recv_version(&ps, buf);
-	m->r = pq_getmsgfloat8(buf);
-	m->alpha = pq_getmsgfloat8(buf);
-	m->a = pq_getmsgfloat8(buf);
-	m->b = pq_getmsgfloat8(buf);
-	m->ll = pq_getmsgfloat8(buf);
-	m->customers = pq_getmsgint64(buf);
-	pq_getmsgend(buf);
-	bgnbd_model_validate(&ps, m);
-	PG_RETURN_POINTER(m);
-}
-
-PG_FUNCTION_INFO_V1(bgnbd_model_send);
-Datum
-bgnbd_model_send(PG_FUNCTION_ARGS)
-{
-	BgnbdModel *m = bgnbd_fetch(PG_GETARG_DATUM(0));
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, CS_SUMMARY_VERSION);
-	pq_sendfloat8(&buf, m->r);
-	pq_sendfloat8(&buf, m->alpha);
-	pq_sendfloat8(&buf, m->a);
-	pq_sendfloat8(&buf, m->b);
-	pq_sendfloat8(&buf, m->ll);
-	pq_sendint64(&buf, m->customers);
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
-
-PG_FUNCTION_INFO_V1(bgnbd_params);
-Datum
-bgnbd_params(PG_FUNCTION_ARGS)
-{
-	BgnbdModel *m = bgnbd_fetch(PG_GETARG_DATUM(0));
-	TupleDesc	desc;
-	Datum		values[6];
-	bool		nulls[6] = {false};
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "bgnbd_params must return a record");
-	desc = BlessTupleDesc(desc);
-	values[0] = Float8GetDatum(m->r);
-	values[1] = Float8GetDatum(m->alpha);
-	values[2] = Float8GetDatum(m->a);
-	values[3] = Float8GetDatum(m->b);
-	values[4] = Float8GetDatum(m->ll);
-	values[5] = Int64GetDatum(m->customers);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
-}
+PRED_SQL_FUNCTIONS(bgnbd, bgnbd_model_type, bgnbd_fit_type)
 
 /* ---------- predictions ---------- */
 

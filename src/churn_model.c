@@ -87,6 +87,41 @@ state_fail(const char *what, const char *detail)
 			 errdetail("%s", detail)));
 }
 
+/*
+ * Starts the serialized form of a state holding nvalues doubles; fname
+ * names the aggregate in the error when they are too many to pass.
+ */
+static void
+state_begin(StringInfo buf, int64 nvalues, const char *fname)
+{
+	if (nvalues > (int64) ((MaxAllocSize - 64) / sizeof(double)))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s: too many rows to pass between parallel workers", fname),
+				 errhint("Set max_parallel_workers_per_gather = 0 for this query.")));
+	pq_begintypsend(buf);
+	pq_sendbyte(buf, STATE_VERSION);
+}
+
+/* Reads a serialized state: buf over b, its version checked */
+static void
+state_open(StringInfo buf, bytea *b, const char *what)
+{
+	buf->data = VARDATA_ANY(b);
+	buf->len = VARSIZE_ANY_EXHDR(b);
+	buf->maxlen = buf->len;
+	buf->cursor = 0;
+	if (pq_getmsgbyte(buf) != STATE_VERSION)
+		state_fail(what, "Unsupported version.");
+}
+
+static void
+dbuf_send(StringInfo buf, const DoubleBuf *b)
+{
+	for (int64 i = 0; i < b->n; i++)
+		pq_sendfloat8(buf, b->v[i]);
+}
+
 static void
 dbuf_recv(StringInfo buf, DoubleBuf *b, int64 n, const char *what)
 {
@@ -211,18 +246,11 @@ churn_fit_serialize(PG_FUNCTION_ARGS)
 	ChurnFitState *st = (ChurnFitState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
 
-	if (st->rows.n > (int64) ((MaxAllocSize - 64) / sizeof(double)))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("churn_model_fit: too many rows to pass between parallel workers"),
-				 errhint("Set max_parallel_workers_per_gather = 0 for this query.")));
 	cs_agg_context(fcinfo);
-	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, STATE_VERSION);
+	state_begin(&buf, st->rows.n, FIT_STATE);
 	pq_sendint32(&buf, st->nsignals);
 	pq_sendint64(&buf, st->rows.n / (st->nsignals + 1));
-	for (int64 i = 0; i < st->rows.n; i++)
-		pq_sendfloat8(&buf, st->rows.v[i]);
+	dbuf_send(&buf, &st->rows);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -236,12 +264,7 @@ churn_fit_deserialize(PG_FUNCTION_ARGS)
 	int64		nrows;
 
 	cs_agg_context(fcinfo);
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
-	if (pq_getmsgbyte(&buf) != STATE_VERSION)
-		state_fail(FIT_STATE, "Unsupported version.");
+	state_open(&buf, b, FIT_STATE);
 	st = palloc0(sizeof(ChurnFitState));
 	st->nsignals = pq_getmsgint(&buf, 4);
 	if (st->nsignals < 1 || st->nsignals > CHURN_MAX_SIGNALS)
@@ -885,19 +908,11 @@ auc_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 
 	cs_agg_context(fcinfo);
-	if (st->pos.n + st->neg.n > (int64) ((MaxAllocSize - 64) / sizeof(double)))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("auc: too many rows to pass between parallel workers"),
-				 errhint("Set max_parallel_workers_per_gather = 0 for this query.")));
-	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, STATE_VERSION);
+	state_begin(&buf, st->pos.n + st->neg.n, AUC_STATE);
 	pq_sendint64(&buf, st->pos.n);
 	pq_sendint64(&buf, st->neg.n);
-	for (int64 i = 0; i < st->pos.n; i++)
-		pq_sendfloat8(&buf, st->pos.v[i]);
-	for (int64 i = 0; i < st->neg.n; i++)
-		pq_sendfloat8(&buf, st->neg.v[i]);
+	dbuf_send(&buf, &st->pos);
+	dbuf_send(&buf, &st->neg);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -912,12 +927,7 @@ auc_deserialize(PG_FUNCTION_ARGS)
 				nneg;
 
 	cs_agg_context(fcinfo);
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
-	if (pq_getmsgbyte(&buf) != STATE_VERSION)
-		state_fail(AUC_STATE, "Unsupported version.");
+	state_open(&buf, b, AUC_STATE);
 	st = palloc0(sizeof(AucState));
 	npos = pq_getmsgint64(&buf);
 	nneg = pq_getmsgint64(&buf);

@@ -40,15 +40,21 @@ typedef struct CsSum
 
 extern void cs_sum_overflow(void) pg_attribute_noreturn();
 
+/*
+ * Neumaier's step without a data-dependent branch: the larger operand in
+ * magnitude goes first, chosen with selects the compiler turns into
+ * conditional moves.  An overflow of the running sum is an error.
+ */
 static inline void
 cs_sum_add(CsSum *s, double x)
 {
-	double		t = s->sum + x;
+	double		a = s->sum;
+	double		t = a + x;
+	bool		a_big = fabs(a) >= fabs(x);
+	double		big = a_big ? a : x;
+	double		small = a_big ? x : a;
 
-	if (fabs(s->sum) >= fabs(x))
-		s->comp += (s->sum - t) + x;
-	else
-		s->comp += (x - t) + s->sum;
+	s->comp += (big - t) + small;
 	s->sum = t;
 	if (unlikely(isinf(t)))
 		cs_sum_overflow();

@@ -2,13 +2,19 @@
  * predictive.c
  *	  Shared machinery of the predictive LTV models (see predictive.h):
  *	  the weighted point table with its serialized form, the digamma and
- *	  Gauss hypergeometric functions, and the optimiser.
+ *	  Gauss hypergeometric functions, the optimiser, and the input, output
+ *	  and parameter functions of the model types.
  */
 #include "postgres.h"
 
 #include <float.h>
 
 #include "common/hashfn.h"
+/* funcapi.h pulls in headers that -Wextra finds unused parameters in */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "funcapi.h"
+#pragma GCC diagnostic pop
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "predictive.h"
@@ -904,4 +910,228 @@ pred_minimize(PredObjective fn, void *arg, void *coarse_arg, int n, double *thet
 		converged = true;
 	if (!converged)
 		opt_fail(fname, names, n, theta, "The optimiser stopped before the gradient vanished.");
+}
+
+/* ---------- model types ---------- */
+
+/* What every model struct starts with */
+typedef struct PredModelHeader
+{
+	CS_SUMMARY_HEADER;
+} PredModelHeader;
+
+static inline double *
+pred_model_param(const PredModelType *mt, void *m, int i)
+{
+	return (double *) ((char *) m + mt->param_off[i]);
+}
+
+static inline double *
+pred_model_ll(const PredModelType *mt, void *m)
+{
+	return (double *) ((char *) m + mt->ll_off);
+}
+
+static inline int64 *
+pred_model_customers(const PredModelType *mt, void *m)
+{
+	return (int64 *) ((char *) m + mt->customers_off);
+}
+
+static void *
+pred_model_alloc(const PredModelType *mt)
+{
+	PredModelHeader *m = palloc0(mt->size);
+
+	SET_VARSIZE(m, mt->size);
+	m->version = CS_SUMMARY_VERSION;
+	return m;
+}
+
+/* Shared by _in and _recv: every parameter positive and finite, and so on */
+static void
+pred_model_validate(CsParse *ps, const PredModelType *mt, void *m)
+{
+	for (int i = 0; i < mt->nparams; i++)
+	{
+		double		v = *pred_model_param(mt, m, i);
+
+		if (!(v > 0) || !isfinite(v))
+		{
+			StringInfoData list;
+
+			/* "r, alpha, a and b" */
+			initStringInfo(&list);
+			for (int j = 0; j < mt->nparams; j++)
+			{
+				if (j > 0)
+					appendStringInfoString(&list, j == mt->nparams - 1 ? " and " : ", ");
+				appendStringInfoString(&list, mt->names[j]);
+			}
+			cs_parse_fail(ps, "The parameters %s must be positive and finite.", list.data);
+		}
+	}
+	if (!isfinite(*pred_model_ll(mt, m)))
+		cs_parse_fail(ps, "The log-likelihood must be finite.");
+	cs_check_count(ps, "customer count", *pred_model_customers(mt, m));
+}
+
+void *
+pred_model_fetch(const PredModelType *mt, Datum d)
+{
+	void	   *m = cs_fetch_summary(d, mt->type_name, mt->size);
+
+	if (VARSIZE(m) != mt->size)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupted %s value", mt->type_name)));
+	return m;
+}
+
+Datum
+pred_model_make(const PredModelType *mt, const double *params, double ll, int64 customers)
+{
+	void	   *m = pred_model_alloc(mt);
+
+	for (int i = 0; i < mt->nparams; i++)
+		*pred_model_param(mt, m, i) = params[i];
+	*pred_model_ll(mt, m) = ll;
+	*pred_model_customers(mt, m) = customers;
+	return PointerGetDatum(m);
+}
+
+Datum
+pred_model_in(const PredModelType *mt, FunctionCallInfo fcinfo)
+{
+	const char *text = PG_GETARG_CSTRING(0);
+	void	   *m = pred_model_alloc(mt);
+	CsParse		ps;
+
+	cs_parse_init_text(&ps, mt->type_name, text);
+	cs_parse_version(&ps);
+	for (int i = 0; i < mt->nparams; i++)
+	{
+		cs_parse_key(&ps, mt->names[i]);
+		*pred_model_param(mt, m, i) = cs_parse_double(&ps);
+	}
+	cs_parse_key(&ps, "log_likelihood");
+	*pred_model_ll(mt, m) = cs_parse_double(&ps);
+	cs_parse_key(&ps, "customers");
+	*pred_model_customers(mt, m) = cs_parse_int64(&ps);
+	cs_parse_end(&ps);
+	pred_model_validate(&ps, mt, m);
+	PG_RETURN_POINTER(m);
+}
+
+Datum
+pred_model_out(const PredModelType *mt, FunctionCallInfo fcinfo)
+{
+	void	   *m = pred_model_fetch(mt, PG_GETARG_DATUM(0));
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "v=%d", CS_SUMMARY_VERSION);
+	for (int i = 0; i < mt->nparams; i++)
+	{
+		appendStringInfo(&buf, " %s=", mt->names[i]);
+		cs_append_double(&buf, *pred_model_param(mt, m, i));
+	}
+	appendStringInfoString(&buf, " log_likelihood=");
+	cs_append_double(&buf, *pred_model_ll(mt, m));
+	appendStringInfo(&buf, " customers=" INT64_FORMAT, *pred_model_customers(mt, m));
+	PG_RETURN_CSTRING(buf.data);
+}
+
+Datum
+pred_model_recv(const PredModelType *mt, FunctionCallInfo fcinfo)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	void	   *m = pred_model_alloc(mt);
+	CsParse		ps;
+
+	cs_parse_init_binary(&ps, mt->type_name);
+	cs_recv_version(&ps, buf);
+	for (int i = 0; i < mt->nparams; i++)
+		*pred_model_param(mt, m, i) = pq_getmsgfloat8(buf);
+	*pred_model_ll(mt, m) = pq_getmsgfloat8(buf);
+	*pred_model_customers(mt, m) = pq_getmsgint64(buf);
+	pq_getmsgend(buf);
+	pred_model_validate(&ps, mt, m);
+	PG_RETURN_POINTER(m);
+}
+
+Datum
+pred_model_send(const PredModelType *mt, FunctionCallInfo fcinfo)
+{
+	void	   *m = pred_model_fetch(mt, PG_GETARG_DATUM(0));
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, CS_SUMMARY_VERSION);
+	for (int i = 0; i < mt->nparams; i++)
+		pq_sendfloat8(&buf, *pred_model_param(mt, m, i));
+	pq_sendfloat8(&buf, *pred_model_ll(mt, m));
+	pq_sendint64(&buf, *pred_model_customers(mt, m));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* The record (parameters..., log_likelihood, customers) */
+Datum
+pred_model_params(const PredModelType *mt, FunctionCallInfo fcinfo)
+{
+	void	   *m = pred_model_fetch(mt, PG_GETARG_DATUM(0));
+	TupleDesc	desc;
+	Datum		values[PRED_MAX_PARAMS + 2];
+	bool		nulls[PRED_MAX_PARAMS + 2] = {false};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "%s must return a record", mt->params_fname);
+	desc = BlessTupleDesc(desc);
+	for (int i = 0; i < mt->nparams; i++)
+		values[i] = Float8GetDatum(*pred_model_param(mt, m, i));
+	values[mt->nparams] = Float8GetDatum(*pred_model_ll(mt, m));
+	values[mt->nparams + 1] = Int64GetDatum(*pred_model_customers(mt, m));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/* ---------- fitting aggregates ---------- */
+
+Datum
+pred_fit_deserialize(const PredFitType *ft, FunctionCallInfo fcinfo)
+{
+	MemoryContext aggctx = cs_agg_context(fcinfo);
+
+	PG_RETURN_POINTER(fit_table_deserialize(PG_GETARG_BYTEA_PP(0), aggctx,
+											ft->state_name, ft->check));
+}
+
+Datum
+pred_fit_final(const PredFitType *ft, FunctionCallInfo fcinfo)
+{
+	int			n = ft->model->nparams;
+	FitTable   *t;
+	FitPoint   *pts;
+	void	   *data,
+			   *coarse = NULL;
+	double		theta[PRED_MAX_PARAMS];
+
+	cs_agg_context(fcinfo);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	t = (FitTable *) PG_GETARG_POINTER(0);
+	if (t->n == 0)
+		PG_RETURN_NULL();
+
+	pts = fit_table_sorted(t);
+	data = ft->build(pts, t->n, 1);
+	if (t->n > PRED_COARSE_POINTS)
+		coarse = ft->build(pts, t->n, (t->n + PRED_COARSE_POINTS - 1) / PRED_COARSE_POINTS);
+	ft->start(pts, t->n, data, theta);
+	pfree(pts);
+
+	pred_minimize(ft->objective, data, coarse, n, theta, ft->fname, ft->model->names);
+	ft->objective(theta, NULL, data);
+	for (int i = 0; i < n; i++)
+		theta[i] = exp(theta[i]);
+	return pred_model_make(ft->model, theta, ft->loglik(data), t->customers);
 }

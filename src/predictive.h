@@ -68,6 +68,83 @@ extern void pred_minimize(PredObjective fn, void *arg, void *coarse_arg, int n,
 
 /* ---------- model types ---------- */
 
+/*
+ * A fitted model is a fixed-size summary: CS_SUMMARY_HEADER, then its
+ * parameters, log-likelihood and customer count.  A PredModelType
+ * describes one such struct, so that one implementation of fetch, _in,
+ * _out, _recv, _send and <model>_params serves every model type.  Text
+ * form: "v=1 <param>=... log_likelihood=... customers=N"; binary form: the
+ * version byte, the parameters, the log-likelihood (float8) and the
+ * customer count (int8), in that order.
+ */
+typedef struct PredModelType
+{
+	const char *type_name;		/* SQL type, e.g. "bgnbd_model" */
+	const char *params_fname;	/* its parameters function */
+	Size		size;			/* sizeof the struct */
+	int			nparams;
+	const char *const *names;	/* parameter names, in order */
+	Size		param_off[PRED_MAX_PARAMS]; /* offsets of the parameters */
+	Size		ll_off;
+	Size		customers_off;
+} PredModelType;
+
+extern void *pred_model_fetch(const PredModelType *mt, Datum d);
+extern Datum pred_model_make(const PredModelType *mt, const double *params,
+							 double ll, int64 customers);
+extern Datum pred_model_in(const PredModelType *mt, FunctionCallInfo fcinfo);
+extern Datum pred_model_out(const PredModelType *mt, FunctionCallInfo fcinfo);
+extern Datum pred_model_recv(const PredModelType *mt, FunctionCallInfo fcinfo);
+extern Datum pred_model_send(const PredModelType *mt, FunctionCallInfo fcinfo);
+extern Datum pred_model_params(const PredModelType *mt, FunctionCallInfo fcinfo);
+
+/*
+ * The fitting aggregate of a model: its final function sorts the distinct
+ * points, builds the likelihood's data from them (and from a subsample
+ * when there are many), minimises the objective from the start values
+ * and returns the model.
+ */
+typedef struct PredFitType
+{
+	const PredModelType *model;
+	const char *fname;			/* the aggregate, e.g. "bgnbd_fit" */
+	const char *state_name;		/* its serialized state, in errors */
+	FitPointCheck check;		/* validates a deserialized point */
+	PredObjective objective;	/* on the data build returns */
+	/* the likelihood's data from every stride-th of the n sorted points */
+	void	   *(*build) (const FitPoint *pts, int64 n, int64 stride);
+	/* start values of the log parameters, from the points and the data */
+	void		(*start) (const FitPoint *pts, int64 n, const void *data, double *theta);
+	/* the log-likelihood at the objective's last evaluation */
+	double		(*loglik) (const void *data);
+} PredFitType;
+
+extern Datum pred_fit_deserialize(const PredFitType *ft, FunctionCallInfo fcinfo);
+extern Datum pred_fit_final(const PredFitType *ft, FunctionCallInfo fcinfo);
+
+/*
+ * Defines the SQL-callable functions of a model type described by mt and
+ * its fitting aggregate described by ft: <prefix>_model_in, _model_out,
+ * _model_recv, _model_send, <prefix>_params, <prefix>_fit_deserialize and
+ * <prefix>_fit_final.
+ */
+#define PRED_SQL_FUNCTIONS(prefix, mt, ft) \
+	PRED_SQL_FUNCTION(prefix##_model_in, pred_model_in, mt) \
+	PRED_SQL_FUNCTION(prefix##_model_out, pred_model_out, mt) \
+	PRED_SQL_FUNCTION(prefix##_model_recv, pred_model_recv, mt) \
+	PRED_SQL_FUNCTION(prefix##_model_send, pred_model_send, mt) \
+	PRED_SQL_FUNCTION(prefix##_params, pred_model_params, mt) \
+	PRED_SQL_FUNCTION(prefix##_fit_deserialize, pred_fit_deserialize, ft) \
+	PRED_SQL_FUNCTION(prefix##_fit_final, pred_fit_final, ft)
+
+#define PRED_SQL_FUNCTION(name, impl, desc) \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum \
+	name(PG_FUNCTION_ARGS) \
+	{ \
+		return impl(&(desc), fcinfo); \
+	}
+
 typedef struct BgnbdModel
 {
 	CS_SUMMARY_HEADER;

@@ -38,27 +38,6 @@ typedef struct RetentionSummary
 
 #define RETENTION_BYTES		sizeof(RetentionSummary)
 
-/*
- * Neumaier's step without a data-dependent branch: the larger operand in
- * magnitude goes first, chosen with selects the compiler turns into
- * conditional moves.  The caller has checked x is finite; the running sum
- * can still overflow, which is an error.
- */
-static inline void
-ret_sum_add(CsSum *s, double x)
-{
-	double		a = s->sum;
-	double		t = a + x;
-	bool		a_big = fabs(a) >= fabs(x);
-	double		big = a_big ? a : x;
-	double		small = a_big ? x : a;
-
-	s->comp += (big - t) + small;
-	s->sum = t;
-	if (unlikely(isinf(t)))
-		cs_sum_overflow();
-}
-
 static RetentionSummary *
 retention_new(MemoryContext ctx)
 {
@@ -178,27 +157,27 @@ retention_accum(PG_FUNCTION_ARGS)
 	if (start > 0)
 	{
 		state->starting_customers++;
-		ret_sum_add(&state->starting, start);
+		cs_sum_add(&state->starting, start);
 		if (end > 0)
 		{
 			double		d = end - start;
 
-			ret_sum_add(&state->retained, end);
+			cs_sum_add(&state->retained, end);
 			if (d > 0)
-				ret_sum_add(&state->expansion, d);
+				cs_sum_add(&state->expansion, d);
 			else if (d < 0)
-				ret_sum_add(&state->contraction, -d);
+				cs_sum_add(&state->contraction, -d);
 		}
 		else
 		{
 			state->churned_customers++;
-			ret_sum_add(&state->churned, start);
+			cs_sum_add(&state->churned, start);
 		}
 	}
 	else if (end > 0)
 	{
 		state->new_customers++;
-		ret_sum_add(&state->new_mrr, end);
+		cs_sum_add(&state->new_mrr, end);
 	}
 	PG_RETURN_POINTER(state);
 }

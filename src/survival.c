@@ -610,6 +610,32 @@ surv_require_age(const char *fname, const char *what, double t)
 	return t;
 }
 
+/*
+ * One Kaplan-Meier step past the point p: S drops by the share of those at
+ * risk who churn at p, and those who churn or are censored at p leave the
+ * risk set.
+ */
+static inline void
+surv_step(const SurvivalPoint *p, double *surv, int64 *at_risk)
+{
+	if (p->churned > 0)
+		*surv *= (double) (*at_risk - p->churned) / (double) *at_risk;
+	*at_risk -= p->churned + p->censored;
+}
+
+/*
+ * The arguments (summary, age) of the functions of S at an age: the
+ * summary, or NULL when it is empty; the age checked into *t.
+ */
+static SurvivalSummary *
+surv_age_args(FunctionCallInfo fcinfo, const char *fname, const char *what, double *t)
+{
+	SurvivalSummary *s = survival_read(PG_GETARG_DATUM(0));
+
+	*t = surv_require_age(fname, what, PG_GETARG_FLOAT8(1));
+	return s->npoints == 0 ? NULL : s;
+}
+
 /* S(t); the summary must not be empty */
 static double
 surv_at(const SurvivalSummary *s, double t)
@@ -618,13 +644,7 @@ surv_at(const SurvivalSummary *s, double t)
 	double		surv = 1.0;
 
 	for (int32 i = 0; i < s->npoints && s->points[i].t <= t; i++)
-	{
-		const SurvivalPoint *p = &s->points[i];
-
-		if (p->churned > 0)
-			surv *= (double) (at_risk - p->churned) / (double) at_risk;
-		at_risk -= p->churned + p->censored;
-	}
+		surv_step(&s->points[i], &surv, &at_risk);
 	return surv;
 }
 
@@ -632,10 +652,10 @@ PG_FUNCTION_INFO_V1(survival_at);
 Datum
 survival_at(PG_FUNCTION_ARGS)
 {
-	SurvivalSummary *s = survival_read(PG_GETARG_DATUM(0));
-	double		t = surv_require_age("survival_at", "t", PG_GETARG_FLOAT8(1));
+	double		t;
+	SurvivalSummary *s = surv_age_args(fcinfo, "survival_at", "t", &t);
 
-	if (s->npoints == 0)
+	if (s == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(surv_at(s, t));
 }
@@ -644,10 +664,10 @@ PG_FUNCTION_INFO_V1(churn_rate_at);
 Datum
 churn_rate_at(PG_FUNCTION_ARGS)
 {
-	SurvivalSummary *s = survival_read(PG_GETARG_DATUM(0));
-	double		t = surv_require_age("churn_rate_at", "t", PG_GETARG_FLOAT8(1));
+	double		t;
+	SurvivalSummary *s = surv_age_args(fcinfo, "churn_rate_at", "t", &t);
 
-	if (s->npoints == 0)
+	if (s == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(1.0 - surv_at(s, t));
 }
@@ -681,13 +701,9 @@ median_lifetime(PG_FUNCTION_ARGS)
 	{
 		const SurvivalPoint *p = &s->points[i];
 
-		if (p->churned > 0)
-		{
-			surv *= (double) (at_risk - p->churned) / (double) at_risk;
-			if (surv <= 0.5 + SURV_MEDIAN_TOLERANCE)
-				PG_RETURN_FLOAT8(p->t);
-		}
-		at_risk -= p->churned + p->censored;
+		surv_step(p, &surv, &at_risk);
+		if (p->churned > 0 && surv <= 0.5 + SURV_MEDIAN_TOLERANCE)
+			PG_RETURN_FLOAT8(p->t);
 	}
 	PG_RETURN_NULL();
 }
@@ -707,9 +723,7 @@ surv_mean(const SurvivalSummary *s, double horizon)
 
 		cs_sum_add(&area, surv * (p->t - prev));
 		prev = p->t;
-		if (p->churned > 0)
-			surv *= (double) (at_risk - p->churned) / (double) at_risk;
-		at_risk -= p->churned + p->censored;
+		surv_step(p, &surv, &at_risk);
 	}
 	cs_sum_add(&area, surv * (horizon - prev));
 	return cs_sum_value(&area);
@@ -719,10 +733,10 @@ PG_FUNCTION_INFO_V1(mean_lifetime);
 Datum
 mean_lifetime(PG_FUNCTION_ARGS)
 {
-	SurvivalSummary *s = survival_read(PG_GETARG_DATUM(0));
-	double		horizon = surv_require_age("mean_lifetime", "horizon", PG_GETARG_FLOAT8(1));
+	double		horizon;
+	SurvivalSummary *s = surv_age_args(fcinfo, "mean_lifetime", "horizon", &horizon);
 
-	if (s->npoints == 0)
+	if (s == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(surv_mean(s, horizon));
 }
@@ -801,15 +815,12 @@ survival_curve(PG_FUNCTION_ARGS)
 		bool		nulls[7] = {false, false, false, false, false, false, false};
 
 		CHECK_FOR_INTERRUPTS();
-		if (p->churned > 0)
-		{
-			surv *= (double) (at_risk - p->churned) / (double) at_risk;
-			if (at_risk > p->churned)
-				greenwood += (double) p->churned /
-					((double) at_risk * (double) (at_risk - p->churned));
-		}
 		values[0] = Float8GetDatum(p->t);
 		values[1] = Int64GetDatum(at_risk);
+		if (p->churned > 0 && at_risk > p->churned)
+			greenwood += (double) p->churned /
+				((double) at_risk * (double) (at_risk - p->churned));
+		surv_step(p, &surv, &at_risk);
 		values[2] = Int64GetDatum(p->churned);
 		values[3] = Int64GetDatum(p->censored);
 		values[4] = Float8GetDatum(surv);
@@ -828,7 +839,6 @@ survival_curve(PG_FUNCTION_ARGS)
 			values[6] = Float8GetDatum(pow(surv, exp(-z * se)));
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		at_risk -= p->churned + p->censored;
 	}
 	return (Datum) 0;
 }
