@@ -10,9 +10,12 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # The install script is assembled from src/common.sql followed by one piece
 # per metric family (src/<family>.sql), each self-contained.
 SQL_PARTS   = src/common.sql $(filter-out src/common.sql,$(sort $(wildcard src/*.sql)))
+# Only the default_version's script is generated: the scripts of released
+# versions (customer_success--1.0.sql) are frozen, committed as released, and
+# installed beside it with the upgrade scripts (customer_success--<old>--<new>.sql),
+# so that CREATE EXTENSION ... VERSION and ALTER EXTENSION ... UPDATE find them.
 INSTALL_SQL = $(EXTENSION)--$(EXTVERSION).sql
-# upgrade scripts (customer_success--<old>--<new>.sql) are installed beside it
-DATA        = $(INSTALL_SQL) $(wildcard $(EXTENSION)--*--*.sql)
+DATA        = $(sort $(INSTALL_SQL) $(wildcard $(EXTENSION)--*.sql))
 
 # pg_regress tests in sql/ and expected/: setup first, one file per family,
 # install last (it reinstalls the extension in another schema)

@@ -35,7 +35,7 @@ FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::re
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'customer_success'
 WHERE NOT EXISTS (SELECT FROM customer_success_functions c
                   WHERE c.name = p.proname AND c.arguments = pg_get_function_arguments(p.oid))
-  AND p.proname !~ '_(in|out|recv|send|accum|combine|serialize|deserialize|serialfn|deserialfn|trans|transfn|sfunc|final|finalfn|ffunc)$';
+  AND p.proname !~ '_(in|out|recv|send|accum|combine|serialize|deserialize|serialfn|deserialfn|trans|transfn|sfunc|final|finalfn|ffunc|inv|uncombine)$';
 
 -- Parallel query and Citus: every aggregate has a combine function; the
 -- streaming aggregates (all but the model fits and auc) keep their state in a

@@ -49,4 +49,23 @@ SELECT csat(score), csat_agg(score) FROM big_csat;
 RESET ALL;
 SELECT csat(score), csat_agg(score) FROM big_csat;
 
+-- sliding window frames (moving-aggregate mode since 1.1, as for NPS): every
+-- row of a frame that slides over NULLs, against count(*) FILTER
+SELECT aggfnoid::regprocedure AS aggregate, aggminvtransfn AS inverse, aggminitval AS initial
+FROM pg_aggregate WHERE aggfnoid IN ('csat(integer)'::regprocedure, 'csat_agg(integer)'::regprocedure,
+                                     'rollup(csat_summary)'::regprocedure) ORDER BY 1::text;
+SELECT count(*) AS rows, count(*) FILTER (WHERE total = 0) AS empty_frames,
+       count(*) FILTER (WHERE NOT ((c IS NULL AND total = 0 OR abs(c - satisfied::float8 / total) < 1e-12)
+                                   AND (s IS NULL) = (total = 0)
+                                   AND coalesce(csat_responses(s) = total AND csat_satisfied(s) = satisfied, true)
+                                   AND (r IS NULL) = (total = 0)
+                                   AND coalesce(csat_score_counts(r) = csat_score_counts(s), true))) AS differ
+FROM (SELECT csat(score) OVER w AS c, csat_agg(score) OVER w AS s, count(score) OVER w AS total,
+             count(*) FILTER (WHERE score >= 4) OVER w AS satisfied,
+             rollup(one) OVER w AS r
+      FROM (SELECT i, score, csat_agg(score) OVER (ROWS CURRENT ROW) AS one
+            FROM (SELECT i, CASE WHEN i % 7 = 0 OR i BETWEEN 300 AND 320 THEN NULL ELSE 1 + (i * 3 + i / 5) % 5 END
+                  FROM generate_series(1, 1000) i) v(i, score)) x
+      WINDOW w AS (ORDER BY i ROWS BETWEEN 14 PRECEDING AND CURRENT ROW)) y;
+
 DROP TABLE csat_responses_t, big_csat;

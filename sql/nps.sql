@@ -118,6 +118,53 @@ SELECT day, nps(rollup(s) OVER w) AS running,
         FROM survey v WHERE v.day <= d.day) AS plain
 FROM daily d WINDOW w AS (ORDER BY day) ORDER BY day;
 
+-- ---------- sliding window frames (moving-aggregate mode, since 1.1) ----------
+-- nps(), nps_agg() and rollup() have inverse transition functions, so a frame
+-- that slides removes the row that leaves it instead of recounting
+SELECT aggfnoid::regprocedure AS aggregate, aggminvtransfn AS inverse
+FROM pg_aggregate WHERE aggfnoid IN ('nps(integer)'::regprocedure, 'nps_agg(integer)'::regprocedure,
+                                     'rollup(nps_summary)'::regprocedure) ORDER BY 1::text;
+-- scores with NULLs, and a run of NULLs long enough to empty a frame
+CREATE TABLE slide AS
+SELECT i, CASE WHEN i % 13 = 0 OR i BETWEEN 500 AND 530 THEN NULL ELSE (i * 7 + i / 11) % 11 END AS score
+FROM generate_series(1, 2000) i;
+-- every row of three kinds of frame against count(*) FILTER over the same frame
+CREATE FUNCTION pg_temp.slide_check(frame text) RETURNS TABLE (rows bigint, differ bigint, null_frames bigint)
+LANGUAGE plpgsql AS $f$
+BEGIN
+	RETURN QUERY EXECUTE format($q$
+	SELECT count(*), count(*) FILTER (WHERE NOT (
+	           (n IS NULL AND total = 0 OR abs(n - 100.0 * (p - d) / total) < 1e-9)
+	       AND (s IS NULL) = (total = 0)
+	       AND coalesce(nps_responses(s) = total AND nps_promoters(s) = p AND nps_detractors(s) = d, true))),
+	       count(*) FILTER (WHERE total = 0)
+	FROM (SELECT nps(score) OVER w AS n, nps_agg(score) OVER w AS s, count(score) OVER w AS total,
+	             count(*) FILTER (WHERE score >= 9) OVER w AS p, count(*) FILTER (WHERE score <= 6) OVER w AS d
+	      FROM slide WINDOW w AS (ORDER BY i %s)) x $q$, frame);
+END $f$;
+SELECT 'rows 9 preceding' AS frame, * FROM pg_temp.slide_check('ROWS BETWEEN 9 PRECEDING AND CURRENT ROW')
+UNION ALL
+SELECT 'range +-3, exclude current', * FROM pg_temp.slide_check('RANGE BETWEEN 3 PRECEDING AND 3 FOLLOWING EXCLUDE CURRENT ROW')
+UNION ALL
+SELECT 'rows 2..6 following', * FROM pg_temp.slide_check('ROWS BETWEEN 2 FOLLOWING AND 6 FOLLOWING');
+-- rollup() over a sliding frame of stored summaries, with NULLs and an empty summary
+CREATE TABLE slide_days AS
+SELECT i / 10 AS day, nps_agg(score) AS s FROM slide GROUP BY 1
+UNION ALL SELECT 1000, NULL UNION ALL SELECT 1001, 'v=1 counts={0,0,0,0,0,0,0,0,0,0,0}'
+UNION ALL SELECT 1002, NULL UNION ALL SELECT 1003, 'v=1 counts={1,0,0,0,0,0,0,0,0,0,2}';
+SELECT count(*) AS days,
+       count(*) FILTER (WHERE (r IS NULL) <> (summaries = 0)
+                        OR nps_responses(r) IS DISTINCT FROM total
+                        OR nps_promoters(r) IS DISTINCT FROM p) AS differ,
+       string_agg(day || ': ' || coalesce(r::text, 'NULL'), '; ') FILTER (WHERE day >= 1000) AS tail
+FROM (SELECT day, rollup(s) OVER w AS r, count(s) OVER w AS summaries,
+             sum(nps_responses(s)) OVER w AS total, sum(nps_promoters(s)) OVER w AS p
+      FROM slide_days WINDOW w AS (ORDER BY day ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)) x;
+-- the inverse transition is only for the aggregate machinery
+SELECT cs_test.error_of($$SELECT nps_accum_inv('v=1 counts={0,0,0,0,0,0,0,0,0,0,1}', 10)$$);
+SELECT cs_test.error_of($$SELECT nps_uncombine('v=1 counts={0,0,0,0,0,0,0,0,0,0,1}', 'v=1 counts={0,0,0,0,0,0,0,0,0,0,1}')$$);
+DROP TABLE slide, slide_days;
+
 -- a forced parallel plan gives the same answer
 CREATE TABLE big_survey AS
 SELECT (i * 7919) % 11 AS score, i % 50 AS account FROM generate_series(1, 200000) i;

@@ -96,6 +96,27 @@ score_count_between(const ScoreSummary *s, const ScoreScale *sc, int lo, int hi)
 
 /* ---------- aggregate support ---------- */
 
+/*
+ * The transition state (argument 0, not NULL) of an aggregate call, to be
+ * updated in place: a summary made in the aggregate context by these
+ * functions, or, for a strict transition with no initial condition, the first
+ * input as PostgreSQL copied it.  Anything but a plain summary of the right
+ * size is read as a value and copied into the aggregate context.
+ */
+static ScoreSummary *
+score_state(FunctionCallInfo fcinfo, const ScoreScale *sc)
+{
+	MemoryContext aggctx = cs_agg_context(fcinfo);
+	struct varlena *raw = (struct varlena *) PG_GETARG_POINTER(0);
+	ScoreSummary *copy;
+
+	if (likely(VARATT_IS_4B_U(raw) && VARSIZE(raw) == SCORE_SUMMARY_BYTES(sc)))
+		return (ScoreSummary *) raw;
+	copy = MemoryContextAlloc(aggctx, SCORE_SUMMARY_BYTES(sc));
+	memcpy(copy, score_fetch(PG_GETARG_DATUM(0), sc), SCORE_SUMMARY_BYTES(sc));
+	return copy;
+}
+
 static Datum
 score_accum(FunctionCallInfo fcinfo, const ScoreScale *sc)
 {
@@ -149,12 +170,72 @@ score_combine(FunctionCallInfo fcinfo, const ScoreScale *sc)
 		memcpy(state, other, SCORE_SUMMARY_BYTES(sc));
 		PG_RETURN_POINTER(state);
 	}
-	state = (ScoreSummary *) PG_GETARG_POINTER(0);
+	state = score_state(fcinfo, sc);
 	for (int i = 0; i < SCALE_SIZE(sc); i++)
 		state->counts[i] = cs_add_count(state->counts[i], other->counts[i]);
 	/* the total must fit too, or the result would not read back */
 	(void) score_total(state, sc);
 	PG_RETURN_POINTER(state);
+}
+
+/*
+ * Sliding window frames (moving-aggregate mode).  nps(), csat() and their
+ * _agg() forms start from an empty summary (MINITCOND) and take a score back
+ * out with score_accum_inv; since every score adds exactly one response, an
+ * empty state means no score in the frame, which score_nonempty turns into
+ * NULL as the forward aggregate gives.  rollup() runs strict there, so that
+ * PostgreSQL itself resets the state to NULL when the last summary leaves, and
+ * takes a summary back out with score_uncombine.  Counts are exact, so
+ * nothing drifts.  An inverse returns NULL, which makes PostgreSQL recount
+ * the frame, if asked to remove what was never added.
+ */
+static Datum
+score_accum_inv(FunctionCallInfo fcinfo, const ScoreScale *sc)
+{
+	ScoreSummary *state;
+	int32		score;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	state = score_state(fcinfo, sc);
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(state);
+	score = PG_GETARG_INT32(1);
+	if (score < sc->lo || score > sc->hi || state->counts[score - sc->lo] <= 0)
+		PG_RETURN_NULL();
+	state->counts[score - sc->lo]--;
+	PG_RETURN_POINTER(state);
+}
+
+static Datum
+score_uncombine(FunctionCallInfo fcinfo, const ScoreScale *sc)
+{
+	ScoreSummary *state;
+	ScoreSummary *other;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	state = score_state(fcinfo, sc);
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(state);
+	other = score_fetch(PG_GETARG_DATUM(1), sc);
+	for (int i = 0; i < SCALE_SIZE(sc); i++)
+		if (other->counts[i] > state->counts[i])
+			PG_RETURN_NULL();
+	for (int i = 0; i < SCALE_SIZE(sc); i++)
+		state->counts[i] -= other->counts[i];
+	PG_RETURN_POINTER(state);
+}
+
+/* Moving final function of nps_agg() and csat_agg(): NULL for no responses */
+static Datum
+score_nonempty(FunctionCallInfo fcinfo, const ScoreScale *sc)
+{
+	ScoreSummary *s = score_fetch(PG_GETARG_DATUM(0), sc);
+
+	if (score_total(s, sc) == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(s);
 }
 
 /* ---------- I/O ---------- */
@@ -239,6 +320,12 @@ PG_FUNCTION_INFO_V1(prefix##_accum); \
 Datum prefix##_accum(PG_FUNCTION_ARGS) { return score_accum(fcinfo, &scale); } \
 PG_FUNCTION_INFO_V1(prefix##_combine); \
 Datum prefix##_combine(PG_FUNCTION_ARGS) { return score_combine(fcinfo, &scale); } \
+PG_FUNCTION_INFO_V1(prefix##_accum_inv); \
+Datum prefix##_accum_inv(PG_FUNCTION_ARGS) { return score_accum_inv(fcinfo, &scale); } \
+PG_FUNCTION_INFO_V1(prefix##_uncombine); \
+Datum prefix##_uncombine(PG_FUNCTION_ARGS) { return score_uncombine(fcinfo, &scale); } \
+PG_FUNCTION_INFO_V1(prefix##_agg_moving_final); \
+Datum prefix##_agg_moving_final(PG_FUNCTION_ARGS) { return score_nonempty(fcinfo, &scale); } \
 PG_FUNCTION_INFO_V1(prefix##_summary_in); \
 Datum prefix##_summary_in(PG_FUNCTION_ARGS) { return score_in(fcinfo, &scale); } \
 PG_FUNCTION_INFO_V1(prefix##_summary_out); \

@@ -23,18 +23,33 @@ CREATE FUNCTION nps_combine(nps_summary, nps_summary) RETURNS nps_summary
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION nps(nps_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'nps_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- sliding window frames (since 1.1; see score_accum_inv in nps.c): a rolling
+-- 30-day nps() adds the row that enters and removes the one that leaves
+CREATE FUNCTION nps_accum_inv(nps_summary, integer) RETURNS nps_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION nps_agg_moving_final(nps_summary) RETURNS nps_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION nps_rollup_accum(nps_summary, nps_summary) RETURNS nps_summary
+	AS 'MODULE_PATHNAME', 'nps_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION nps_uncombine(nps_summary, nps_summary) RETURNS nps_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE AGGREGATE nps(score integer) (
 	SFUNC = nps_accum, STYPE = nps_summary,
-	FINALFUNC = nps, COMBINEFUNC = nps_combine, PARALLEL = SAFE
+	FINALFUNC = nps, COMBINEFUNC = nps_combine, PARALLEL = SAFE,
+	MSFUNC = nps_accum, MINVFUNC = nps_accum_inv, MSTYPE = nps_summary,
+	MINITCOND = 'v=1 counts={0,0,0,0,0,0,0,0,0,0,0}', MFINALFUNC = nps
 );
 CREATE AGGREGATE nps_agg(score integer) (
 	SFUNC = nps_accum, STYPE = nps_summary,
-	COMBINEFUNC = nps_combine, PARALLEL = SAFE
+	COMBINEFUNC = nps_combine, PARALLEL = SAFE,
+	MSFUNC = nps_accum, MINVFUNC = nps_accum_inv, MSTYPE = nps_summary,
+	MINITCOND = 'v=1 counts={0,0,0,0,0,0,0,0,0,0,0}', MFINALFUNC = nps_agg_moving_final
 );
 CREATE AGGREGATE rollup(nps_summary) (
 	SFUNC = nps_combine, STYPE = nps_summary,
-	COMBINEFUNC = nps_combine, PARALLEL = SAFE
+	COMBINEFUNC = nps_combine, PARALLEL = SAFE,
+	MSFUNC = nps_rollup_accum, MINVFUNC = nps_uncombine, MSTYPE = nps_summary
 );
 
 CREATE FUNCTION nps_responses(nps_summary) RETURNS bigint
@@ -57,6 +72,10 @@ COMMENT ON FUNCTION nps_summary_recv(internal) IS 'Reads an nps_summary from its
 COMMENT ON FUNCTION nps_summary_send(nps_summary) IS 'Writes an nps_summary in binary form';
 COMMENT ON FUNCTION nps_accum(nps_summary, integer) IS 'Transition function of nps() and nps_agg(): counts one score';
 COMMENT ON FUNCTION nps_combine(nps_summary, nps_summary) IS 'Merges two NPS summaries (combine function, and transition of rollup)';
+COMMENT ON FUNCTION nps_accum_inv(nps_summary, integer) IS 'Inverse transition of nps() and nps_agg() over a sliding window frame: uncounts one score';
+COMMENT ON FUNCTION nps_agg_moving_final(nps_summary) IS 'Final function of nps_agg() over a sliding window frame: the summary, or NULL when the frame has no response';
+COMMENT ON FUNCTION nps_rollup_accum(nps_summary, nps_summary) IS 'Transition of rollup() over a sliding window frame: strict nps_combine, NULL summaries skipped';
+COMMENT ON FUNCTION nps_uncombine(nps_summary, nps_summary) IS 'Inverse transition of rollup() over a sliding window frame: subtracts one summary';
 COMMENT ON FUNCTION nps(nps_summary) IS 'Net Promoter Score of a summary: 100 * (promoters - detractors) / responses, from -100 to 100; NULL when empty';
 COMMENT ON AGGREGATE nps(integer) IS 'Net Promoter Score of 0..10 survey scores: 100 * (promoters (9-10) - detractors (0-6)) / responses';
 COMMENT ON AGGREGATE nps_agg(integer) IS 'Mergeable NPS summary (counts per score 0..10) of survey scores, for storing and rollup()';
@@ -90,18 +109,32 @@ CREATE FUNCTION csat_combine(csat_summary, csat_summary) RETURNS csat_summary
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION csat(csat_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'csat_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- sliding window frames (since 1.1), as for NPS
+CREATE FUNCTION csat_accum_inv(csat_summary, integer) RETURNS csat_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION csat_agg_moving_final(csat_summary) RETURNS csat_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION csat_rollup_accum(csat_summary, csat_summary) RETURNS csat_summary
+	AS 'MODULE_PATHNAME', 'csat_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION csat_uncombine(csat_summary, csat_summary) RETURNS csat_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE AGGREGATE csat(score integer) (
 	SFUNC = csat_accum, STYPE = csat_summary,
-	FINALFUNC = csat, COMBINEFUNC = csat_combine, PARALLEL = SAFE
+	FINALFUNC = csat, COMBINEFUNC = csat_combine, PARALLEL = SAFE,
+	MSFUNC = csat_accum, MINVFUNC = csat_accum_inv, MSTYPE = csat_summary,
+	MINITCOND = 'v=1 counts={0,0,0,0,0}', MFINALFUNC = csat
 );
 CREATE AGGREGATE csat_agg(score integer) (
 	SFUNC = csat_accum, STYPE = csat_summary,
-	COMBINEFUNC = csat_combine, PARALLEL = SAFE
+	COMBINEFUNC = csat_combine, PARALLEL = SAFE,
+	MSFUNC = csat_accum, MINVFUNC = csat_accum_inv, MSTYPE = csat_summary,
+	MINITCOND = 'v=1 counts={0,0,0,0,0}', MFINALFUNC = csat_agg_moving_final
 );
 CREATE AGGREGATE rollup(csat_summary) (
 	SFUNC = csat_combine, STYPE = csat_summary,
-	COMBINEFUNC = csat_combine, PARALLEL = SAFE
+	COMBINEFUNC = csat_combine, PARALLEL = SAFE,
+	MSFUNC = csat_rollup_accum, MINVFUNC = csat_uncombine, MSTYPE = csat_summary
 );
 
 CREATE FUNCTION csat_responses(csat_summary) RETURNS bigint
@@ -120,6 +153,10 @@ COMMENT ON FUNCTION csat_summary_recv(internal) IS 'Reads a csat_summary from it
 COMMENT ON FUNCTION csat_summary_send(csat_summary) IS 'Writes a csat_summary in binary form';
 COMMENT ON FUNCTION csat_accum(csat_summary, integer) IS 'Transition function of csat() and csat_agg(): counts one score';
 COMMENT ON FUNCTION csat_combine(csat_summary, csat_summary) IS 'Merges two CSAT summaries (combine function, and transition of rollup)';
+COMMENT ON FUNCTION csat_accum_inv(csat_summary, integer) IS 'Inverse transition of csat() and csat_agg() over a sliding window frame: uncounts one score';
+COMMENT ON FUNCTION csat_agg_moving_final(csat_summary) IS 'Final function of csat_agg() over a sliding window frame: the summary, or NULL when the frame has no response';
+COMMENT ON FUNCTION csat_rollup_accum(csat_summary, csat_summary) IS 'Transition of rollup() over a sliding window frame: strict csat_combine, NULL summaries skipped';
+COMMENT ON FUNCTION csat_uncombine(csat_summary, csat_summary) IS 'Inverse transition of rollup() over a sliding window frame: subtracts one summary';
 COMMENT ON FUNCTION csat(csat_summary) IS 'CSAT of a summary: share of responses scoring 4 or 5, from 0 to 1; NULL when empty';
 COMMENT ON AGGREGATE csat(integer) IS 'CSAT of 1..5 survey scores: share of responses scoring 4 or 5, from 0 to 1';
 COMMENT ON AGGREGATE csat_agg(integer) IS 'Mergeable CSAT summary (counts per score 1..5) of survey scores, for storing and rollup()';

@@ -32,6 +32,11 @@ assert all(n.startswith(prefix) for n in names), "entries outside %s" % prefix
 for need in ("META.json", "Makefile", "customer_success.control", "src/nps.c", "src/catalog.sql",
              "sql/nps.sql", "expected/nps.out", "test/run"):
     assert prefix + need in names, "missing " + need
+import os
+# every install script (released ones are frozen) and upgrade script ships
+for f in sorted(os.listdir(".")):
+    if f.startswith("customer_success--") and f.endswith(".sql"):
+        assert prefix + f in names, "missing " + f
 for banned in (".ci/", "notes/"):
     assert not any(n.startswith(prefix + banned) for n in names), "should not ship " + banned
 z.extractall("unpacked")
