@@ -19,4 +19,19 @@ SELECT cs_bench.compare('csat(score)',
 	'SELECT csat(csat_score) FROM bench_scores',
 	'SELECT count(csat_score) FROM bench_scores',
 	'SELECT avg((csat_score >= 4)::int) FROM bench_scores', :rounds);
+-- a rolling window (30 rows): ours slides (inverse transition, since 1.1);
+-- plain SQL slides too (count has an inverse); "recount" is nps() without
+-- its moving-aggregate support, as in 1.0, which recounts every frame
+SELECT cs_bench.compare('nps(score) over a 30-row sliding frame',
+	'SELECT sum(n) FROM (SELECT nps(score) OVER w AS n FROM bench_scores WINDOW w AS (ROWS 29 PRECEDING)) x',
+	'SELECT sum(n) FROM (SELECT count(score) OVER w AS n FROM bench_scores WINDOW w AS (ROWS 29 PRECEDING)) x',
+	$$SELECT sum(n) FROM (SELECT 100.0 * (count(*) FILTER (WHERE score >= 9) OVER w
+	                                      - count(*) FILTER (WHERE score <= 6) OVER w) / count(score) OVER w AS n
+	                      FROM bench_scores WINDOW w AS (ROWS 29 PRECEDING)) x$$, :rounds);
+CREATE AGGREGATE cs_bench.nps_recount(integer) (SFUNC = nps_accum, STYPE = nps_summary, FINALFUNC = nps);
+SELECT cs_bench.compare('nps(score) sliding vs recounting (plain = 1.0 recount)',
+	'SELECT sum(n) FROM (SELECT nps(score) OVER w AS n FROM bench_scores WINDOW w AS (ROWS 29 PRECEDING)) x',
+	'SELECT sum(n) FROM (SELECT count(score) OVER w AS n FROM bench_scores WINDOW w AS (ROWS 29 PRECEDING)) x',
+	'SELECT sum(n) FROM (SELECT cs_bench.nps_recount(score) OVER w AS n FROM bench_scores WINDOW w AS (ROWS 29 PRECEDING)) x',
+	:rounds);
 DROP TABLE bench_scores;

@@ -25,3 +25,12 @@ SELECT a.plan, count(*) AS responses, round(nps(score)::numeric, 1) AS nps,
 FROM nps_responses r JOIN accounts a USING (account_id)
 WHERE responded_on >= date '2025-11-01'
 GROUP BY a.plan ORDER BY nps DESC;
+
+\echo
+\echo '== Rolling 28-day NPS, last 7 days of data (a sliding window frame over daily summaries)'
+SELECT day, nps_responses(rollup(s) OVER w) AS "responses, 28 days",
+       round(nps(rollup(s) OVER w)::numeric, 1) AS "NPS, 28 days",
+       round(nps(s)::numeric, 1) AS "NPS that day"
+FROM (SELECT responded_on AS day, nps_agg(score) AS s FROM nps_responses GROUP BY 1) daily
+WINDOW w AS (ORDER BY day RANGE BETWEEN '27 days' PRECEDING AND CURRENT ROW)
+ORDER BY day DESC LIMIT 7;
