@@ -3,6 +3,9 @@
 #
 # Peak resident memory (VmHWM) of the backend that aggregates ROWS rows
 # (default 1M, 10M, 50M) into each fixed-size summary: it must stay flat.
+# Also two aggregates whose state follows distinct values, not rows, fed a
+# bounded number of them: cohort_churn (48 distinct durations) and
+# bgnbd_fit (CDNOW's 2,357 customers repeated: 1,016 distinct triples): flat as well.
 # Rows are generated in the select list (streamed, never materialized),
 # one fresh backend per measurement.  Runs on the same machine as the
 # server (reads /proc/<pid>/status).  Add a line to `queries` for each
@@ -16,12 +19,17 @@ count(*) (built-in, for comparison) | SELECT count(g::int % 11) FROM generate_se
 nps_agg(integer) | SELECT nps_agg(g::int % 11) FROM generate_series(1, 1000) a, generate_series(1, :n / 1000) b, LATERAL (SELECT a * 100003 + b AS g) x
 csat_agg(integer) | SELECT csat_agg(1 + g::int % 5) FROM generate_series(1, 1000) a, generate_series(1, :n / 1000) b, LATERAL (SELECT a * 100003 + b AS g) x
 nps(integer) | SELECT nps(g::int % 11) FROM generate_series(1, 1000) a, generate_series(1, :n / 1000) b, LATERAL (SELECT a * 100003 + b AS g) x
-retention_agg(double precision,double precision) | SELECT retention_agg(g % 100, g % 90) FROM generate_series(1, 1000) a, generate_series(1, :n / 1000) b, LATERAL (SELECT (a * 100003 + b)::float8 AS g) x
-health_agg(double precision[],double precision[]) | SELECT health_agg(ARRAY[1,1]::float8[], VARIADIC ARRAY[(g % 10) / 10, (g % 7) / 7]) FROM generate_series(1, 1000) a, generate_series(1, :n / 1000) b, LATERAL (SELECT (a * 100003 + b)::float8 AS g) x
+retention_agg(double precision,double precision) | SELECT retention_agg((g % 100)::float8, (g % 90)::float8) FROM generate_series(1, 1000) a, generate_series(1, :n / 1000) b, LATERAL (SELECT a::bigint * 100003 + b AS g) x
+health_agg(double precision[],double precision[]) | SELECT health_agg(ARRAY[1,1]::float8[], VARIADIC ARRAY[(g % 10) / 10.0, (g % 7) / 7.0]::float8[]) FROM generate_series(1, 1000) a, generate_series(1, :n / 1000) b, LATERAL (SELECT a::bigint * 100003 + b AS g) x
+cohort_churn(double precision,boolean,double precision) | SELECT cohort_churn((g % 48)::float8, g % 5 = 0, 12) FROM generate_series(1, 1000) a, generate_series(1, :n / 1000) b, LATERAL (SELECT a::bigint * 100003 + b AS g) x
+bgnbd_fit(double precision,double precision,double precision) | SELECT bgnbd_fit(frequency, recency, t) FROM rss_cdnow, generate_series(1, :n / 2357)
 Q
 )
-psql -X -q -c "CREATE EXTENSION IF NOT EXISTS customer_success"
+psql -X -q -c "CREATE EXTENSION IF NOT EXISTS customer_success" \
+	-c "DROP TABLE IF EXISTS rss_cdnow" -c "CREATE TABLE rss_cdnow (id int, frequency float8, recency float8, t float8)" \
+	-c "\\copy rss_cdnow FROM '$(dirname "$0")/../data/cdnow_customers_summary.csv' (FORMAT csv, HEADER)"
 printf '%-50s %12s %10s %12s\n' aggregate rows seconds "peak RSS kB"
+failed=0
 while IFS='|' read -r func query; do
 	func=$(echo "$func" | sed 's/ *$//')
 	case "$func" in *built-in*) ;; *) [ "$(psql -X -At -c "SELECT to_regprocedure('$func') IS NOT NULL")" = t ] || continue ;; esac
@@ -42,9 +50,13 @@ while IFS='|' read -r func query; do
 		while ! grep -q '^done' "$fifo.out"; do sleep 0.05; kill -0 $bg 2>/dev/null || break; done
 		t1=$(date +%s.%N)
 		hwm=$(awk '/VmHWM/ {print $2}' /proc/"$pid"/status)
+		if grep -q 'ERROR' "$fifo.out"; then
+			echo "rss.sh: $func failed:" >&2; cat "$fifo.out" >&2; failed=1
+		fi
 		exec 3>&-
 		wait $bg || true
 		rm -f "$fifo" "$fifo.out"
 		printf '%-50s %12s %10.1f %12s\n' "$func" "$n" "$(echo "$t1 - $t0" | bc)" "$hwm"
 	done
 done <<<"$queries"
+exit $failed
