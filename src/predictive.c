@@ -332,11 +332,22 @@ hyp2f1_series(double a, double b, double c, double z, double *cond)
 	return 0.0;					/* keep the compiler quiet */
 }
 
+/* c - a - b this near an integer is the degenerate case of 15.3.6 */
+static bool
+near_integer(double x)
+{
+	return fabs(x - rint(x)) <= 1e-7;
+}
+
 /* 0 <= z < 1; *cond is a factor on the rounding error of the result */
 static double
 hyp2f1_unit(double a, double b, double c, double z, double *cond)
 {
 	double		m = c - a - b;
+
+	check_stack_depth();
+	if (!isfinite(m))
+		hyp2f1_fail("is out of range (c - a - b overflows)", a, b, c, z);
 
 	/*
 	 * Near z = 1 the series needs many terms: use the linear transformation
@@ -348,7 +359,7 @@ hyp2f1_unit(double a, double b, double c, double z, double *cond)
 	 */
 	if (z > 0.75)
 	{
-		if (fabs(m - rint(m)) > 1e-7)
+		if (!near_integer(m))
 		{
 			double		w = 1.0 - z;
 			double		t1 = 0.0,
@@ -394,9 +405,20 @@ hyp2f1_unit(double a, double b, double c, double z, double *cond)
 						k2,
 						k3,
 						k4;
-			double		m1 = (hyp2f1_unit(a, b, c + h, z, &k1) + hyp2f1_unit(a, b, c - h, z, &k2)) / 2;
-			double		m2 = (hyp2f1_unit(a, b, c + 2 * h, z, &k3) + hyp2f1_unit(a, b, c - 2 * h, z, &k4)) / 2;
+			double		m1,
+						m2;
 
+			/*
+			 * Each shifted c must leave the degenerate case, or this would
+			 * recurse without end: with parameters so large that c - a - b
+			 * absorbs h (|c - a - b| above about 1e12), it does not.
+			 */
+			for (int i = -2; i <= 2; i++)
+				if (i != 0 && near_integer((c + i * h) - a - b))
+					hyp2f1_fail("cannot be computed in double precision (parameters too large)",
+								a, b, c, z);
+			m1 = (hyp2f1_unit(a, b, c + h, z, &k1) + hyp2f1_unit(a, b, c - h, z, &k2)) / 2;
+			m2 = (hyp2f1_unit(a, b, c + 2 * h, z, &k3) + hyp2f1_unit(a, b, c - 2 * h, z, &k4)) / 2;
 			*cond = Max(Max(k1, k2), Max(k3, k4));
 			return (4 * m1 - m2) / 3;
 		}
