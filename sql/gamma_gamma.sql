@@ -24,6 +24,12 @@ SELECT gamma_gamma_expected_spend(m, 2, 30) AS "30", gamma_gamma_expected_spend(
 FROM (SELECT 'v=1 p=6 q=4 v=15 log_likelihood=0 customers=0'::gamma_gamma_model AS m) x;
 -- q <= 1: the population mean spend is infinite
 SELECT cs_test.error_of($$SELECT gamma_gamma_expected_spend('v=1 p=6 q=0.5 v=15 log_likelihood=0 customers=0', 0, 0)$$);
+-- a spend near DBL_MAX: a weighted average of it and the population mean,
+-- finite (x * mv alone would overflow); with q < 1 the weight exceeds 1 and
+-- the result can overflow: an error, never Infinity
+SELECT gamma_gamma_expected_spend('v=1 p=6 q=4 v=15 log_likelihood=0 customers=0', 2, 1.7976931348623157e308)
+       = 12.0 / 15 * 1.7976931348623157e308 + 6.0 * 15 / 15 AS weighted;
+SELECT cs_test.error_of($$SELECT gamma_gamma_expected_spend('v=1 p=6 q=0.5 v=15 log_likelihood=0 customers=0', 1, 1.7976931348623157e308)$$);
 
 -- customers without repeat purchases are skipped; NULL rows too; none left: NULL
 SELECT (SELECT gamma_gamma_fit(x, zbar)::text FROM (SELECT x, zbar FROM cdnow

@@ -225,7 +225,8 @@ PRED_SQL_FUNCTIONS(gamma_gamma, gg_model_type, gg_fit_type)
 double
 gamma_gamma_spend(const GammaGammaModel *g, double x, double mv, const char *fname)
 {
-	double		den;
+	double		den,
+				spend;
 
 	pred_frequency(fname, x);
 	cs_require_nonnegative(fname, "monetary_value", mv);
@@ -235,7 +236,17 @@ gamma_gamma_spend(const GammaGammaModel *g, double x, double mv, const char *fna
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("%s: the expected spend is infinite for this model and frequency", fname),
 				 errdetail("p * frequency + q - 1 = %g is not positive.", den)));
-	return g->p * (g->v + x * mv) / den;
+	/*
+	 * p (v + x mv) / den, written as a weighted sum so that x mv cannot
+	 * overflow on its own: with q > 1 it is a weighted average of the
+	 * population mean p v / (q - 1) and mv, so finite whenever mv is.
+	 */
+	spend = g->p * g->v / den + (g->p * x / den) * mv;
+	if (!isfinite(spend))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: result is out of range", fname)));
+	return spend;
 }
 
 PG_FUNCTION_INFO_V1(gamma_gamma_expected_spend);

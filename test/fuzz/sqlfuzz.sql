@@ -301,22 +301,29 @@ BEGIN
 END $$;
 
 -- Feeds bytes to typ's receive function through COPY ... FORMAT binary
--- (same trick as cs_test.binary_input in sql/setup.sql)
+-- (same trick as cs_test.binary_input in sql/setup.sql).  One temporary
+-- table per type serves the whole run (cs_fuzz.bin_table, created by
+-- fuzz_types before its loop): creating and dropping one per call kept a
+-- lock per table until the end of the one long transaction, and at 5,000
+-- inputs per type ran out of lock table ("out of shared memory").
+CREATE FUNCTION cs_fuzz.bin_table(typ regtype) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	tab text := 'cs_fuzz_bin_' || typ::oid;
+BEGIN
+	EXECUTE format('CREATE TEMP TABLE IF NOT EXISTS %I (v %s)', tab, typ);
+	RETURN tab;
+END $$;
+
 CREATE FUNCTION cs_fuzz.binary_input(typ regtype, payload bytea) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
 	f text := current_setting('data_directory') || '/cs_fuzz_binary.copy';
+	tab text := cs_fuzz.bin_table(typ);
 	r text;
 BEGIN
 	EXECUTE format('COPY (SELECT %L::bytea) TO %L (FORMAT binary)', payload, f);
-	EXECUTE format('CREATE TEMP TABLE cs_fuzz_bin (v %s)', typ);
-	BEGIN
-		EXECUTE format('COPY cs_fuzz_bin FROM %L (FORMAT binary)', f);
-		SELECT v::text INTO r FROM cs_fuzz_bin;
-	EXCEPTION WHEN OTHERS THEN
-		DROP TABLE cs_fuzz_bin;
-		RAISE;
-	END;
-	DROP TABLE cs_fuzz_bin;
+	EXECUTE format('DELETE FROM %I', tab);
+	EXECUTE format('COPY %I FROM %L (FORMAT binary)', tab, f);
+	EXECUTE format('SELECT v::text FROM %I', tab) INTO r;
 	RETURN r;
 END $$;
 
@@ -375,6 +382,7 @@ DECLARE
 BEGIN
 	DELETE FROM cs_fuzz.binseeds;
 	FOR t IN SELECT typ FROM cs_fuzz.types LOOP
+		PERFORM cs_fuzz.bin_table(t);
 		SELECT p.proname INTO sendf FROM pg_type ty JOIN pg_proc p ON p.oid = ty.typsend WHERE ty.oid = t;
 		FOR s IN SELECT value FROM cs_fuzz.seeds WHERE typ = t LOOP
 			BEGIN
