@@ -104,9 +104,8 @@ score_count_between(const ScoreSummary *s, const ScoreScale *sc, int lo, int hi)
  * size is read as a value and copied into the aggregate context.
  */
 static ScoreSummary *
-score_state(FunctionCallInfo fcinfo, const ScoreScale *sc)
+score_state(FunctionCallInfo fcinfo, MemoryContext aggctx, const ScoreScale *sc)
 {
-	MemoryContext aggctx = cs_agg_context(fcinfo);
 	struct varlena *raw = (struct varlena *) PG_GETARG_POINTER(0);
 	ScoreSummary *copy;
 
@@ -170,7 +169,7 @@ score_combine(FunctionCallInfo fcinfo, const ScoreScale *sc)
 		memcpy(state, other, SCORE_SUMMARY_BYTES(sc));
 		PG_RETURN_POINTER(state);
 	}
-	state = score_state(fcinfo, sc);
+	state = score_state(fcinfo, aggctx, sc);
 	for (int i = 0; i < SCALE_SIZE(sc); i++)
 		state->counts[i] = cs_add_count(state->counts[i], other->counts[i]);
 	/* the total must fit too, or the result would not read back */
@@ -197,7 +196,7 @@ score_accum_inv(FunctionCallInfo fcinfo, const ScoreScale *sc)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	state = score_state(fcinfo, sc);
+	state = score_state(fcinfo, cs_agg_context(fcinfo), sc);
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(state);
 	score = PG_GETARG_INT32(1);
@@ -215,7 +214,7 @@ score_uncombine(FunctionCallInfo fcinfo, const ScoreScale *sc)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	state = score_state(fcinfo, sc);
+	state = score_state(fcinfo, cs_agg_context(fcinfo), sc);
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(state);
 	other = score_fetch(PG_GETARG_DATUM(1), sc);
