@@ -10,6 +10,8 @@
 
 #include "postgres.h"
 
+#include "cs_compat.h"
+
 #include <math.h>
 
 #include "fmgr.h"
@@ -38,7 +40,7 @@ typedef struct CsSum
 	double		comp;
 } CsSum;
 
-extern void cs_sum_overflow(void) pg_attribute_noreturn();
+pg_noreturn extern void cs_sum_overflow(void);
 
 /*
  * Neumaier's step without a data-dependent branch: the larger operand in
@@ -106,7 +108,7 @@ typedef struct CsParse
 
 extern void cs_parse_init_text(CsParse *ps, const char *type_name, const char *text);
 extern void cs_parse_init_binary(CsParse *ps, const char *type_name);
-extern void cs_parse_fail(const CsParse *ps, const char *fmt,...) pg_attribute_printf(2, 3) pg_attribute_noreturn();
+pg_noreturn extern void cs_parse_fail(const CsParse *ps, const char *fmt,...) pg_attribute_printf(2, 3);
 
 extern void cs_parse_key(CsParse *ps, const char *key);
 extern void cs_parse_char(CsParse *ps, char c);

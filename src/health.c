@@ -224,7 +224,7 @@ health_accum(PG_FUNCTION_ARGS)
 	HealthSummary *state = PG_ARGISNULL(0) ? NULL : (HealthSummary *) PG_GETARG_POINTER(0);
 	ArrayType  *signals;
 	const double *v;
-	bits8	   *nulls;
+	uint8	   *nulls;
 	int			n;
 
 	cs_agg_context(fcinfo);

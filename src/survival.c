@@ -33,6 +33,7 @@
 
 #include "common/int.h"
 #include "cs_common.h"
+#include "survival.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -589,6 +590,30 @@ Datum
 survival_agg_final(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(survival_read(PG_GETARG_DATUM(0)));
+}
+
+/*
+ * survival.h's reader for the other families: a copy of the points, with
+ * counts as weights.  A 1.0/1.1 summary has neither weights nor late entry.
+ */
+void
+survival_data_read(Datum summary, SurvData *out)
+{
+	SurvivalSummary *s = survival_read(summary);
+
+	out->npoints = s->npoints;
+	out->weighted = false;
+	out->late_entry = false;
+	out->initial = 0.0;
+	out->points = palloc(sizeof(SurvDataPoint) * Max(s->npoints, 1));
+	for (int32 i = 0; i < s->npoints; i++)
+	{
+		out->points[i].t = s->points[i].t;
+		out->points[i].entered = 0.0;
+		out->points[i].churned = (double) s->points[i].churned;
+		out->points[i].censored = (double) s->points[i].censored;
+		out->initial += (double) (s->points[i].churned + s->points[i].censored);
+	}
 }
 
 /* ---------- Kaplan-Meier ---------- */

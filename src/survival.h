@@ -1,0 +1,44 @@
+/*
+ * survival.h
+ *	  What other families (log-rank tests, the sBG model) read of a
+ *	  survival_summary: its distinct times with (possibly weighted) counts.
+ */
+#ifndef SURVIVAL_H
+#define SURVIVAL_H
+
+#include "cs_common.h"
+
+/*
+ * One distinct time of a summary: the weight of customers whose late entry
+ * is exactly t (at risk only after t), who churned at t, and who were
+ * censored at t.  Times with only entries appear too.
+ */
+typedef struct SurvDataPoint
+{
+	double		t;
+	double		entered;
+	double		churned;
+	double		censored;
+} SurvDataPoint;
+
+/*
+ * A validated summary, as read by survival_data_read(): `initial` is the
+ * weight of customers at risk from the start (those without late entry),
+ * points are sorted by t, distinct.  The weight at risk at time t is
+ *   initial + sum of entered over points with p.t < t
+ *           - sum of (churned + censored) over points with p.t < t
+ * (entry < t <= duration, as R's Surv(entry, duration, churned)).
+ */
+typedef struct SurvData
+{
+	int32		npoints;
+	bool		weighted;		/* some weight is not 1 */
+	bool		late_entry;		/* some customer entered after 0 */
+	double		initial;
+	SurvDataPoint *points;		/* palloc'd in the current context */
+} SurvData;
+
+/* Reads (detoasts, validates) a survival_summary datum */
+extern void survival_data_read(Datum summary, SurvData *out);
+
+#endif							/* SURVIVAL_H */
