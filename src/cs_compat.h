@@ -14,9 +14,17 @@
 #include "varatt.h"
 #endif
 
-/* 19 no longer includes these from funcapi.h and friends */
+/*
+ * Executor headers: 19 no longer includes htup_details.h and tuplestore.h
+ * from funcapi.h, so they are named here; their inline functions trip
+ * -Wunused-parameter, hence the pragma (the one copy of it).
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "access/htup_details.h"
+#include "funcapi.h"
 #include "utils/tuplestore.h"
+#pragma GCC diagnostic pop
 
 /*
  * 18 replaced pg_attribute_noreturn(), which went after a declaration, with

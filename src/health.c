@@ -16,11 +16,6 @@
 
 #include "catalog/pg_type.h"
 #include "cs_common.h"
-/* server headers pulled in by funcapi.h do not build with -Wextra */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "funcapi.h"
-#pragma GCC diagnostic pop
 #include "libpq/pqformat.h"
 #include "utils/array.h"
 #include "utils/builtins.h"

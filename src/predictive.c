@@ -10,11 +10,6 @@
 #include <float.h>
 
 #include "common/hashfn.h"
-/* funcapi.h pulls in headers that -Wextra finds unused parameters in */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "funcapi.h"
-#pragma GCC diagnostic pop
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "predictive.h"

@@ -39,11 +39,6 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-/* executor headers trip -Wunused-parameter in inline functions */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "funcapi.h"
-#pragma GCC diagnostic pop
 
 typedef struct SurvivalPoint
 {
