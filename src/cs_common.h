@@ -75,6 +75,13 @@ cs_sum_merge(CsSum *into, const CsSum *from)
 	cs_sum_add(into, from->comp);
 }
 
+/*
+ * The one SQLSTATE of a maximum-likelihood fit that does not converge (the
+ * estimate runs off towards infinity, or the iteration limit is reached):
+ * 22003, numeric_value_out_of_range.  Every fit reports it with this code.
+ */
+#define CS_ERRCODE_NOT_CONVERGED	ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE
+
 /* int64 addition that raises numeric_value_out_of_range on overflow */
 extern int64 cs_add_count(int64 a, int64 b);
 
