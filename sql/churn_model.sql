@@ -20,6 +20,33 @@ SELECT (SELECT array_agg(round(c::numeric, 10)) FROM unnest(churn_model_coeffici
        m::text ~ 'rows=8 churned=4 ' AS counts
 FROM (SELECT churn_model_fit(churned, x) AS m FROM tiny) f;
 
+-- fit statistics of the same model:
+--   llnull = 8 ln(1/2) = -5.5451774445 (4 of 8 churned)
+--   LR = 2 (llf - llnull) = 2.0929925751 on 1 degree of freedom:
+--   p = erfc(sqrt(LR / 2)) = 0.1479759594
+--   McFadden R^2 = 1 - llf / llnull = 0.1887218755
+SELECT round(churn_model_log_likelihood(m)::numeric, 10) AS llf,
+       round(churn_model_null_log_likelihood(m)::numeric, 10) AS llnull,
+       round(churn_model_lr_p_value(m)::numeric, 10) AS lr_p_value,
+       round(churn_model_pseudo_r2(m)::numeric, 10) AS pseudo_r2
+FROM (SELECT churn_model_fit(churned, x) AS m FROM tiny) f;
+-- a model in the text form of 1.0 and 1.1 (2 signals, 20 of 100 churned):
+--   llnull = 20 ln 0.2 + 80 ln 0.8 = -50.0402423538, LR = 19.0804847076 on
+--   2 degrees of freedom: p = exp(-LR / 2) = 7.18994204465e-05,
+--   R^2 = 1 - 40.5 / 50.0402423538 = 0.1906514019
+SELECT churn_model_log_likelihood(m) AS llf,
+       round(churn_model_null_log_likelihood(m)::numeric, 10) AS llnull,
+       round((churn_model_lr_p_value(m) * 1e5)::numeric, 10) AS lr_p_value_e5,
+       round(churn_model_pseudo_r2(m)::numeric, 10) AS pseudo_r2
+FROM (VALUES ('v=1 coefficients={-1.5,0.25,3} std_errors={0.5,0.125,1} rows=100 churned=20 log_likelihood=-40.5 iterations=6'::churn_model)) v(m);
+-- a written model without churned or retained rows has no null model: NULL
+SELECT churn_model_log_likelihood(m) AS llf, churn_model_null_log_likelihood(m) IS NULL AS no_llnull,
+       churn_model_lr_p_value(m) IS NULL AS no_p, churn_model_pseudo_r2(m) IS NULL AS no_r2
+FROM (VALUES ('v=1 coefficients={0,1} std_errors={1,1} rows=10 churned=0 log_likelihood=-1 iterations=1'::churn_model),
+             ('v=1 coefficients={0,1} std_errors={1,1} rows=10 churned=10 log_likelihood=-1 iterations=1'::churn_model),
+             ('v=1 coefficients={0,1} std_errors={1,1} rows=0 churned=0 log_likelihood=0 iterations=1'::churn_model)) v(m);
+SELECT churn_model_lr_p_value(NULL) IS NULL AS strict;
+
 -- Two 0/1 signals, three groups, saturated again:
 --   (0,0): 1 of 5 churned, b0 = logit(1/5) = -ln 4 = -1.3862943611
 --   (1,0): 1 of 3, b0 + b1 = logit(1/3) = -ln 2, b1 = ln 2 = 0.6931471806

@@ -695,6 +695,89 @@ churn_probability(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(sigmoid(eta));
 }
 
+/* ---------- model fit statistics ---------- */
+
+/*
+ * Everything below is derived from what every churn_model has held since
+ * 1.0 (rows, churned, log_likelihood and the number of coefficients), so
+ * models stored by 1.0 and 1.1 give the same answers as new fits.
+ */
+
+/*
+ * The log-likelihood of the intercept-only model, in closed form: its MLE
+ * predicts the churn rate r = churned / rows for every row, so it is
+ * churned log r + retained log(1 - r).  False when one class is missing
+ * (no finite intercept-only fit; churn_model_fit() returns NULL there, so
+ * only a hand-written model can have it).
+ */
+static bool
+churn_null_loglik(const ChurnModel *m, double *llnull)
+{
+	double		n = (double) m->rows;
+	double		n1 = (double) m->churned;
+	double		n0 = n - n1;
+
+	if (m->churned <= 0 || m->churned >= m->rows)
+		return false;
+	/* log1p for the log of the larger share, which is near 0 */
+	if (n1 <= n0)
+		*llnull = n1 * log(n1 / n) + n0 * log1p(-n1 / n);
+	else
+		*llnull = n1 * log1p(-n0 / n) + n0 * log(n0 / n);
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(churn_model_log_likelihood);
+Datum
+churn_model_log_likelihood(PG_FUNCTION_ARGS)
+{
+	ChurnModel *m = model_fetch(PG_GETARG_DATUM(0));
+
+	PG_RETURN_FLOAT8(m->loglik);
+}
+
+PG_FUNCTION_INFO_V1(churn_model_null_log_likelihood);
+Datum
+churn_model_null_log_likelihood(PG_FUNCTION_ARGS)
+{
+	ChurnModel *m = model_fetch(PG_GETARG_DATUM(0));
+	double		llnull;
+
+	if (!churn_null_loglik(m, &llnull))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(llnull);
+}
+
+/*
+ * Likelihood-ratio test of all signals against the intercept-only model:
+ * 2 (llf - llnull) is chi-square with (number of signals) degrees of
+ * freedom under the null, as statsmodels' llr_pvalue.
+ */
+PG_FUNCTION_INFO_V1(churn_model_lr_p_value);
+Datum
+churn_model_lr_p_value(PG_FUNCTION_ARGS)
+{
+	ChurnModel *m = model_fetch(PG_GETARG_DATUM(0));
+	double		llnull;
+
+	if (!churn_null_loglik(m, &llnull))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(cs_chisq_upper_tail(2.0 * (m->loglik - llnull), m->ncoef - 1));
+}
+
+/* McFadden's pseudo-R^2, 1 - llf / llnull, as statsmodels' prsquared */
+PG_FUNCTION_INFO_V1(churn_model_pseudo_r2);
+Datum
+churn_model_pseudo_r2(PG_FUNCTION_ARGS)
+{
+	ChurnModel *m = model_fetch(PG_GETARG_DATUM(0));
+	double		llnull;
+
+	if (!churn_null_loglik(m, &llnull))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(1.0 - m->loglik / llnull);
+}
+
 /* ---------- churn_model I/O ---------- */
 
 static void

@@ -183,6 +183,22 @@ SQL
 	[ $# = 2 ] && [ "$1" = "$2" ] && echo "ok   new rows counted after a refresh ($1 responses that day)" \
 		|| say_fail "$old: refresh after new rows: $out"
 
+	# the 1.2 fit statistics read a churn_model stored by $old (computed on
+	# read from its rows, churned and log_likelihood) as they read a new fit
+	out=$(q -d "$db" <<'SQL'
+SELECT a = b, a FROM
+	(SELECT row(churn_model_log_likelihood(churn), churn_model_null_log_likelihood(churn),
+	            churn_model_lr_p_value(churn), churn_model_pseudo_r2(churn))::text FROM stored) s(a),
+	(SELECT row(churn_model_log_likelihood(m), churn_model_null_log_likelihood(m),
+	            churn_model_lr_p_value(m), churn_model_pseudo_r2(m))::text
+	 FROM (SELECT churn_model_fit(churned, usage, tickets) FROM accounts) f(m)) n(b);
+SQL
+)
+	case "$out" in
+		"t|("*,*,*,*")") echo "ok   churn model statistics of a model stored by $old: $out" ;;
+		*) say_fail "$old: churn model statistics of the stored model: $out" ;;
+	esac
+
 	# the catalogue of the upgraded extension is that of a fresh install
 	fresh=cs_fresh_$$
 	dbs+=("$fresh")
