@@ -38,7 +38,7 @@ WHERE NOT EXISTS (SELECT FROM customer_success_functions c
   AND p.proname !~ '_(in|out|recv|send|accum|combine|serialize|deserialize|serialfn|deserialfn|trans|transfn|sfunc|final|finalfn|ffunc|inv|uncombine)$';
 
 -- Parallel query and Citus: every aggregate has a combine function; the
--- streaming aggregates (all but the model fits and auc) keep their state in a
+-- streaming aggregates (all but the model fits, auc and its interval) keep their state in a
 -- summary type of the extension, never internal, with text and binary I/O
 -- (Citus moves partial states as text); an internal state needs serialize
 -- and deserialize functions; no aggregate is named like a built-in one
@@ -59,7 +59,7 @@ LANGUAGE sql AS $$
 	UNION ALL
 	SELECT aggregate, 'streaming aggregate with state type ' || aggtranstype::regtype
 	FROM aggs
-	WHERE proname NOT IN ('bgnbd_fit', 'gamma_gamma_fit', 'churn_model_fit', 'auc')
+	WHERE proname NOT IN ('bgnbd_fit', 'gamma_gamma_fit', 'churn_model_fit', 'auc', 'auc_lower', 'auc_upper')
 	  AND (aggtranstype = 'internal'::regtype OR typreceive = 0 OR typsend = 0 OR NOT own_type)
 	UNION ALL
 	SELECT aggregate, 'internal state without serialize/deserialize'

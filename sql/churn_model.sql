@@ -171,6 +171,46 @@ SELECT outcome, auc(score, score > 0.6) FROM scored GROUP BY outcome ORDER BY ou
 SELECT score, outcome, auc(score, outcome) OVER (ORDER BY score DESC, outcome ROWS UNBOUNDED PRECEDING) AS running
 FROM scored ORDER BY score DESC, outcome;
 
+-- DeLong interval of the same AUC.  Placements of the positives (negatives
+-- below + half the ties, over 3): 0.9 -> 1, 0.8 -> 1, 0.5 -> 0.5, 0.5 -> 0.5,
+-- S10 = 4 * 0.25^2 / 3 = 1/12; of the negatives (positives above + half the
+-- ties, over 4): 0.7 -> 0.5, 0.5 -> 0.75, 0.3 -> 1, S01 = 2 * 0.25^2 / 2 =
+-- 1/16; var = S10 / 4 + S01 / 3 = 1/24, sd = 0.2041241452.
+-- 95%: 0.75 -/+ 1.9599639845 sd = [0.3499240270, 1.1500759730 -> clamped to 1]
+-- 50%: 0.75 -/+ 0.6744897502 sd = [0.6123203563, 0.8876796437]
+SELECT round(auc(score, outcome)::numeric, 10) AS auc,
+       round(auc_lower(score, outcome)::numeric, 10) AS lower_95,
+       auc_upper(score, outcome) AS upper_95,
+       round(auc_lower(score, outcome, 0.95)::numeric, 10) AS lower_95_explicit,
+       round(auc_lower(score, outcome, 0.5)::numeric, 10) AS lower_50,
+       round(auc_upper(score, outcome, 0.5)::numeric, 10) AS upper_50
+FROM scored;
+-- mirrored: the interval of 1 - AUC is 1 - the interval, clamped at 0 now
+SELECT auc_lower(score, NOT outcome) AS lower_95, round(auc_upper(score, NOT outcome)::numeric, 10) AS upper_95
+FROM scored;
+-- no variance when every pair is ordered the same way, or every score ties
+SELECT auc_lower(score, score > 0.6) AS perfect_lower, auc_upper(score, score > 0.6) AS perfect_upper,
+       auc_lower(1, outcome) AS tied_lower, auc_upper(1, outcome, 0.99) AS tied_upper
+FROM scored;
+-- NULL rows are skipped (a NULL confidence too); fewer than two rows of
+-- either outcome: NULL, as pROC gives NA
+SELECT round(auc_lower(score, outcome, c)::numeric, 10) AS lower_50
+FROM (SELECT score, outcome, 0.5 AS c FROM scored UNION ALL VALUES (NULL, true, 0.5), (0.1, NULL, 0.5), (0.2, true, NULL)) s;
+SELECT auc_lower(score, outcome) IS NULL AS one_negative, auc_upper(score, outcome, 0.9) IS NULL AS one_negative_90
+FROM scored WHERE outcome OR score = 0.7;
+SELECT auc_lower(score, outcome) IS NULL AS no_rows, auc_upper(score, outcome, 0.9) IS NULL AS no_rows_90
+FROM scored WHERE false;
+-- bad confidence levels: 22023 naming the aggregate and the value
+SELECT cs_test.error_of($$SELECT auc_lower(score, outcome, 1) FROM scored$$);
+SELECT cs_test.error_of($$SELECT auc_upper(score, outcome, 0) FROM scored$$);
+SELECT cs_test.error_of($$SELECT auc_upper(score, outcome, 95) FROM scored$$);
+SELECT cs_test.error_of($$SELECT auc_lower(score, outcome, -0.5) FROM scored$$);
+SELECT cs_test.error_of($$SELECT auc_lower(score, outcome, 'NaN') FROM scored$$);
+SELECT cs_test.error_of($$SELECT auc_upper(score, outcome, CASE WHEN score > 0.6 THEN 0.9 ELSE 0.95 END) FROM scored$$);
+SELECT cs_test.error_of($$SELECT auc_lower(s, true, 0.9) FROM (VALUES ('Infinity'::float8)) v(s)$$);
+SELECT cs_test.error_of($$SELECT auc_upper(s, true) FROM (VALUES ('NaN'::float8)) v(s)$$);
+SELECT cs_test.error_of($$SELECT auc_ci_accum(NULL, 1::float8, true, 0.9::float8)$$);
+
 -- against a plain-SQL rank-based AUC (mid-ranks), with many ties
 CREATE TABLE big_scored AS
 SELECT i, (i * 7919 % 100) / 10.0 AS score, (i * 104729 % 997) < 400 + 4 * (i * 7919 % 100) AS outcome
@@ -189,14 +229,20 @@ FROM (SELECT auc(score, outcome) FROM big_scored) a;
 SELECT cs_test.force_parallel();
 SELECT * FROM cs_test.plan_of('SELECT auc(score, outcome) FROM big_scored');
 SELECT * FROM cs_test.plan_of('SELECT churn_model_fit(outcome, score) FROM big_scored');
+SELECT * FROM cs_test.plan_of('SELECT auc_lower(score, outcome, 0.9) FROM big_scored');
 CREATE TABLE par AS
-SELECT auc(score, outcome), churn_model_coefficients(churn_model_fit(outcome, score)) AS coef FROM big_scored;
+SELECT auc(score, outcome), churn_model_coefficients(churn_model_fit(outcome, score)) AS coef,
+       auc_lower(score, outcome) AS lower_95, auc_upper(score, outcome, 0.9) AS upper_90
+FROM big_scored;
 RESET ALL;
 SET extra_float_digits = 0;
 SELECT abs(p.auc - d.auc) < 1e-15 AS same_auc,
        abs(p.coef[1] - d.coef[1]) < 1e-9 * abs(d.coef[1]) AND abs(p.coef[2] - d.coef[2]) < 1e-9 * abs(d.coef[2])
-         AS same_coefficients
-FROM par p, (SELECT auc(score, outcome), churn_model_coefficients(churn_model_fit(outcome, score)) AS coef
+         AS same_coefficients,
+       p.lower_95 = d.lower_95 AND p.upper_90 = d.upper_90 AS same_interval,
+       d.lower_95 < d.auc AND d.auc < d.upper_90 AS around_auc
+FROM par p, (SELECT auc(score, outcome), churn_model_coefficients(churn_model_fit(outcome, score)) AS coef,
+                    auc_lower(score, outcome) AS lower_95, auc_upper(score, outcome, 0.9) AS upper_90
              FROM big_scored) d;
 
 DROP VIEW plain_auc;

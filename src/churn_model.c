@@ -20,6 +20,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #define CHURN_TYPE "churn_model"
@@ -939,6 +940,19 @@ typedef long double AucPairs;
 #define ST_DEFINE
 #include "lib/sort_template.h"
 
+/*
+ * Name of the aggregate being run, for error messages: auc_accum also
+ * serves auc_lower(score, outcome) and auc_upper(score, outcome).
+ */
+static const char *
+auc_fname(FunctionCallInfo fcinfo, const char *fallback)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	char	   *name = aggref ? get_func_name(aggref->aggfnoid) : NULL;
+
+	return name ? name : fallback;
+}
+
 PG_FUNCTION_INFO_V1(auc_accum);
 Datum
 auc_accum(PG_FUNCTION_ARGS)
@@ -955,7 +969,7 @@ auc_accum(PG_FUNCTION_ARGS)
 	}
 	score = PG_GETARG_FLOAT8(1);
 	if (unlikely(!isfinite(score)))
-		cs_require_finite("auc", "score", score);
+		cs_require_finite(auc_fname(fcinfo, "auc"), "score", score);
 	if (st == NULL)
 		st = MemoryContextAllocZero(aggctx, sizeof(AucState));
 	dbuf_push(aggctx, PG_GETARG_BOOL(2) ? &st->pos : &st->neg, score);
@@ -1070,4 +1084,305 @@ auc_final(PG_FUNCTION_ARGS)
 		pairs2 += (AucPairs) group * (AucPairs) (2 * lt + (le - lt));
 	}
 	PG_RETURN_FLOAT8((double) pairs2 / (2.0 * (double) npos * (double) nneg));
+}
+
+/* ---------- auc_lower, auc_upper: DeLong's confidence interval ---------- */
+
+/*
+ * The state of the three-argument forms: the scores as auc() keeps them,
+ * and the confidence level, which must be the same on every row.  The
+ * two-argument forms (at 0.95) use auc()'s own state and support
+ * functions, so that auc(), auc_lower() and auc_upper() over the same
+ * columns in one query share one state (PostgreSQL runs the transition
+ * function once for all three).
+ */
+typedef struct AucCiState
+{
+	AucState	scores;
+	double		confidence;
+} AucCiState;
+
+#define AUC_CI_STATE "auc_lower/auc_upper"
+
+#define auc_ci_fname(fcinfo) auc_fname(fcinfo, "auc_lower")
+
+PG_FUNCTION_INFO_V1(auc_ci_accum);
+Datum
+auc_ci_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx = cs_agg_context(fcinfo);
+	AucCiState *st = PG_ARGISNULL(0) ? NULL : (AucCiState *) PG_GETARG_POINTER(0);
+	double		score,
+				confidence;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	score = PG_GETARG_FLOAT8(1);
+	confidence = PG_GETARG_FLOAT8(3);
+	if (unlikely(!isfinite(score)))
+		cs_require_finite(auc_ci_fname(fcinfo), "score", score);
+	if (st == NULL)
+	{
+		cs_confidence_z(auc_ci_fname(fcinfo), confidence);
+		st = MemoryContextAllocZero(aggctx, sizeof(AucCiState));
+		st->confidence = confidence;
+	}
+	else if (unlikely(confidence != st->confidence))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: confidence must be the same on every row, got %g and %g",
+						auc_ci_fname(fcinfo), st->confidence, confidence)));
+	dbuf_push(aggctx, PG_GETARG_BOOL(2) ? &st->scores.pos : &st->scores.neg, score);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(auc_ci_combine);
+Datum
+auc_ci_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx = cs_agg_context(fcinfo);
+	AucCiState *a = PG_ARGISNULL(0) ? NULL : (AucCiState *) PG_GETARG_POINTER(0);
+	AucCiState *b = PG_ARGISNULL(1) ? NULL : (AucCiState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+	{
+		a = MemoryContextAllocZero(aggctx, sizeof(AucCiState));
+		a->confidence = b->confidence;
+	}
+	else if (a->confidence != b->confidence)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: confidence must be the same on every row, got %g and %g",
+						auc_ci_fname(fcinfo), a->confidence, b->confidence)));
+	dbuf_append(aggctx, &a->scores.pos, &b->scores.pos);
+	dbuf_append(aggctx, &a->scores.neg, &b->scores.neg);
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(auc_ci_serialize);
+Datum
+auc_ci_serialize(PG_FUNCTION_ARGS)
+{
+	AucCiState *st = (AucCiState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	cs_agg_context(fcinfo);
+	state_begin(&buf, st->scores.pos.n + st->scores.neg.n, auc_ci_fname(fcinfo));
+	pq_sendfloat8(&buf, st->confidence);
+	pq_sendint64(&buf, st->scores.pos.n);
+	pq_sendint64(&buf, st->scores.neg.n);
+	dbuf_send(&buf, &st->scores.pos);
+	dbuf_send(&buf, &st->scores.neg);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(auc_ci_deserialize);
+Datum
+auc_ci_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	AucCiState *st;
+	int64		npos,
+				nneg;
+
+	cs_agg_context(fcinfo);
+	state_open(&buf, b, AUC_CI_STATE);
+	st = palloc0(sizeof(AucCiState));
+	st->confidence = pq_getmsgfloat8(&buf);
+	if (!(st->confidence > 0.0 && st->confidence < 1.0))
+		state_fail(AUC_CI_STATE, "The confidence must be between 0 and 1.");
+	npos = pq_getmsgint64(&buf);
+	nneg = pq_getmsgint64(&buf);
+	dbuf_recv(&buf, &st->scores.pos, npos, AUC_CI_STATE);
+	dbuf_recv(&buf, &st->scores.neg, nneg, AUC_CI_STATE);
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * DeLong's interval, as pROC's ci.auc(method = "delong"): the structural
+ * components (placements) of each positive, V10 = (negatives below it +
+ * half the tied ones) / nneg, and of each negative, V01 = (positives above
+ * it + half the tied ones) / npos, whose means are the AUC; their sample
+ * variances (denominators npos - 1 and nneg - 1) give
+ * var(AUC) = S10 / npos + S01 / nneg, and the interval is
+ * AUC -/+ z sd, clamped to [0, 1].
+ *
+ * After one sort of each list, the placements come from one merge pass
+ * over each list, one group of equal scores at a time (a group shares its
+ * placement): O(n log n) in all.  The AUC is the exact pair count of
+ * auc(), and the squared deviations are summed with Neumaier's sum.
+ * False (NULL) with fewer than two positives or two negatives, where pROC
+ * gives NA: the variances are not defined.
+ */
+static bool
+auc_delong(AucState *st, double confidence, double *lower, double *upper)
+{
+	int64		npos = st->pos.n,
+				nneg = st->neg.n;
+	const double *pos,
+			   *neg;
+	int64		lt,
+				le;
+	AucPairs	pairs2 = 0;
+	double		theta,
+				sd,
+				z;
+	CsSum		s10 = {0},
+				s01 = {0};
+
+	if (npos < 2 || nneg < 2)
+		return false;
+	auc_sort_doubles(st->pos.v, npos);
+	auc_sort_doubles(st->neg.v, nneg);
+	pos = st->pos.v;
+	neg = st->neg.v;
+
+	/* the AUC: for each group of tied positives, 2 per negative below, 1 per tie */
+	lt = le = 0;
+	for (int64 i = 0; i < npos;)
+	{
+		double		s = pos[i];
+		int64		group = 0;
+
+		while (i < npos && pos[i] == s)
+		{
+			i++;
+			group++;
+		}
+		while (lt < nneg && neg[lt] < s)
+			lt++;
+		if (le < lt)
+			le = lt;
+		while (le < nneg && neg[le] == s)
+			le++;
+		pairs2 += (AucPairs) group * (AucPairs) (2 * lt + (le - lt));
+	}
+	theta = (double) pairs2 / (2.0 * (double) npos * (double) nneg);
+
+	/* V10 of each group of tied positives, the same merge again */
+	lt = le = 0;
+	for (int64 i = 0; i < npos;)
+	{
+		double		s = pos[i];
+		int64		group = 0;
+		double		dev;
+
+		while (i < npos && pos[i] == s)
+		{
+			i++;
+			group++;
+		}
+		while (lt < nneg && neg[lt] < s)
+			lt++;
+		if (le < lt)
+			le = lt;
+		while (le < nneg && neg[le] == s)
+			le++;
+		dev = ((double) lt + 0.5 * (double) (le - lt)) / (double) nneg - theta;
+		cs_sum_add(&s10, (double) group * dev * dev);
+	}
+	CHECK_FOR_INTERRUPTS();
+
+	/* V01 of each group of tied negatives: positives above it, half the ties */
+	lt = le = 0;
+	for (int64 j = 0; j < nneg;)
+	{
+		double		s = neg[j];
+		int64		group = 0;
+		double		dev;
+
+		while (j < nneg && neg[j] == s)
+		{
+			j++;
+			group++;
+		}
+		while (lt < npos && pos[lt] < s)
+			lt++;
+		if (le < lt)
+			le = lt;
+		while (le < npos && pos[le] == s)
+			le++;
+		dev = ((double) (npos - le) + 0.5 * (double) (le - lt)) / (double) npos - theta;
+		cs_sum_add(&s01, (double) group * dev * dev);
+	}
+
+	sd = sqrt(cs_sum_value(&s10) / (double) (npos - 1) / (double) npos +
+			  cs_sum_value(&s01) / (double) (nneg - 1) / (double) nneg);
+	z = cs_normal_quantile(0.5 + confidence / 2.0);
+	*lower = Max(theta - z * sd, 0.0);
+	*upper = Min(theta + z * sd, 1.0);
+	return true;
+}
+
+#define AUC_CI_DEFAULT_CONFIDENCE 0.95
+
+/*
+ * Final functions.  Like auc_final, they sort the kept scores in place,
+ * which only reorders a multiset (FINALFUNC_MODIFY = READ_ONLY holds).
+ */
+static Datum
+auc_ci_final_common(FunctionCallInfo fcinfo, AucState *st, double confidence, bool upper)
+{
+	double		lo,
+				hi;
+
+	if (st == NULL || !auc_delong(st, confidence, &lo, &hi))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(upper ? hi : lo);
+}
+
+PG_FUNCTION_INFO_V1(auc_lower_final);
+Datum
+auc_lower_final(PG_FUNCTION_ARGS)
+{
+	cs_agg_context(fcinfo);
+	return auc_ci_final_common(fcinfo, PG_ARGISNULL(0) ? NULL : (AucState *) PG_GETARG_POINTER(0),
+							   AUC_CI_DEFAULT_CONFIDENCE, false);
+}
+
+PG_FUNCTION_INFO_V1(auc_upper_final);
+Datum
+auc_upper_final(PG_FUNCTION_ARGS)
+{
+	cs_agg_context(fcinfo);
+	return auc_ci_final_common(fcinfo, PG_ARGISNULL(0) ? NULL : (AucState *) PG_GETARG_POINTER(0),
+							   AUC_CI_DEFAULT_CONFIDENCE, true);
+}
+
+PG_FUNCTION_INFO_V1(auc_ci_lower_final);
+Datum
+auc_ci_lower_final(PG_FUNCTION_ARGS)
+{
+	AucCiState *st;
+
+	cs_agg_context(fcinfo);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (AucCiState *) PG_GETARG_POINTER(0);
+	return auc_ci_final_common(fcinfo, &st->scores, st->confidence, false);
+}
+
+PG_FUNCTION_INFO_V1(auc_ci_upper_final);
+Datum
+auc_ci_upper_final(PG_FUNCTION_ARGS)
+{
+	AucCiState *st;
+
+	cs_agg_context(fcinfo);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (AucCiState *) PG_GETARG_POINTER(0);
+	return auc_ci_final_common(fcinfo, &st->scores, st->confidence, true);
 }

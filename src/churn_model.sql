@@ -98,3 +98,65 @@ COMMENT ON FUNCTION auc_serialize(internal) IS 'Serializes the state of auc() fo
 COMMENT ON FUNCTION auc_deserialize(bytea, internal) IS 'Reads back and validates a serialized auc() state';
 COMMENT ON FUNCTION auc_final(internal) IS 'Final function of auc(): exact ROC AUC by sorting (Mann-Whitney), ties counting half';
 COMMENT ON AGGREGATE auc(double precision, boolean) IS 'ROC AUC: probability that a row with outcome true scores higher than one with outcome false, ties counting half; NULL when either outcome is missing';
+
+-- DeLong confidence interval of the AUC (1.2).  The two-argument forms share
+-- auc()'s state and support functions, so auc(), auc_lower() and auc_upper()
+-- over the same columns in one query keep and sort the scores once.
+CREATE FUNCTION auc_lower_final(internal) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION auc_upper_final(internal) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION auc_ci_accum(internal, double precision, boolean, double precision) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION auc_ci_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION auc_ci_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION auc_ci_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION auc_ci_lower_final(internal) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION auc_ci_upper_final(internal) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE auc_lower(score double precision, outcome boolean) (
+	SFUNC = auc_accum, STYPE = internal,
+	FINALFUNC = auc_lower_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = auc_combine,
+	SERIALFUNC = auc_serialize, DESERIALFUNC = auc_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE auc_upper(score double precision, outcome boolean) (
+	SFUNC = auc_accum, STYPE = internal,
+	FINALFUNC = auc_upper_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = auc_combine,
+	SERIALFUNC = auc_serialize, DESERIALFUNC = auc_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE auc_lower(score double precision, outcome boolean, confidence double precision) (
+	SFUNC = auc_ci_accum, STYPE = internal,
+	FINALFUNC = auc_ci_lower_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = auc_ci_combine,
+	SERIALFUNC = auc_ci_serialize, DESERIALFUNC = auc_ci_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE auc_upper(score double precision, outcome boolean, confidence double precision) (
+	SFUNC = auc_ci_accum, STYPE = internal,
+	FINALFUNC = auc_ci_upper_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = auc_ci_combine,
+	SERIALFUNC = auc_ci_serialize, DESERIALFUNC = auc_ci_deserialize,
+	PARALLEL = SAFE
+);
+
+COMMENT ON FUNCTION auc_lower_final(internal) IS 'Final function of auc_lower(score, outcome): lower bound of the 95% DeLong interval of the AUC';
+COMMENT ON FUNCTION auc_upper_final(internal) IS 'Final function of auc_upper(score, outcome): upper bound of the 95% DeLong interval of the AUC';
+COMMENT ON FUNCTION auc_ci_accum(internal, double precision, boolean, double precision) IS 'Transition function of auc_lower/auc_upper(score, outcome, confidence): keeps one score under its outcome and checks the confidence';
+COMMENT ON FUNCTION auc_ci_combine(internal, internal) IS 'Combine function of auc_lower/auc_upper(score, outcome, confidence): joins the scores of two partial states';
+COMMENT ON FUNCTION auc_ci_serialize(internal) IS 'Serializes the state of auc_lower/auc_upper(score, outcome, confidence) for parallel query';
+COMMENT ON FUNCTION auc_ci_deserialize(bytea, internal) IS 'Reads back and validates a serialized auc_lower/auc_upper(score, outcome, confidence) state';
+COMMENT ON FUNCTION auc_ci_lower_final(internal) IS 'Final function of auc_lower(score, outcome, confidence): lower bound of the DeLong interval of the AUC';
+COMMENT ON FUNCTION auc_ci_upper_final(internal) IS 'Final function of auc_upper(score, outcome, confidence): upper bound of the DeLong interval of the AUC';
+COMMENT ON AGGREGATE auc_lower(double precision, boolean) IS 'Lower bound of the 95% DeLong confidence interval of the ROC AUC, as pROC::ci.auc(method = "delong"), clamped to [0, 1]; NULL with fewer than two rows of either outcome';
+COMMENT ON AGGREGATE auc_upper(double precision, boolean) IS 'Upper bound of the 95% DeLong confidence interval of the ROC AUC, as pROC::ci.auc(method = "delong"), clamped to [0, 1]; NULL with fewer than two rows of either outcome';
+COMMENT ON AGGREGATE auc_lower(double precision, boolean, double precision) IS 'Lower bound of the DeLong confidence interval of the ROC AUC at the given confidence level (strictly between 0 and 1, the same on every row), as pROC::ci.auc(method = "delong"), clamped to [0, 1]; NULL with fewer than two rows of either outcome';
+COMMENT ON AGGREGATE auc_upper(double precision, boolean, double precision) IS 'Upper bound of the DeLong confidence interval of the ROC AUC at the given confidence level (strictly between 0 and 1, the same on every row), as pROC::ci.auc(method = "delong"), clamped to [0, 1]; NULL with fewer than two rows of either outcome';
