@@ -74,3 +74,17 @@ SELECT (SELECT weights FROM suggested) AS "suggested weights",
 FROM (SELECT c.*, health_score((SELECT weights FROM suggested), adoption, logins, features, tickets)
                     OVER (PARTITION BY account_id) AS health_new
       FROM cohort c) c;
+
+\echo
+\echo '== Do the signals explain churn?  Likelihood-ratio test of the churn model against the churn rate alone, McFadden pseudo-R2, AUCs with 95% DeLong intervals'
+SELECT to_char(churn_model_lr_p_value(m), '9.9EEEE') AS "LR test p-value",
+       round((2 * (churn_model_log_likelihood(m) - churn_model_null_log_likelihood(m)))::numeric, 1) AS "LR chi-square (4 df)",
+       round(churn_model_pseudo_r2(m)::numeric, 3) AS "pseudo-R2"
+FROM model;
+SELECT 'churn model (in-sample)' AS ranking, round(auc(p, churned)::numeric, 3) AS auc,
+       round(auc_lower(p, churned)::numeric, 3) AS "95% lower", round(auc_upper(p, churned)::numeric, 3) AS "95% upper"
+FROM (SELECT churned, churn_probability((SELECT m FROM model), adoption, logins, features, tickets) AS p FROM cohort) x
+UNION ALL
+SELECT 'health score, current weights', round(auc(health, NOT churned)::numeric, 3),
+       round(auc_lower(health, NOT churned)::numeric, 3), round(auc_upper(health, NOT churned)::numeric, 3)
+FROM cohort;
