@@ -831,16 +831,16 @@ surv_accum_entry(FunctionCallInfo fcinfo, bool has_weight)
 	PG_RETURN_POINTER(state);
 }
 
-PG_FUNCTION_INFO_V1(survival_accum_entry);
+PG_FUNCTION_INFO_V1(survival_entry_accum);
 Datum
-survival_accum_entry(PG_FUNCTION_ARGS)
+survival_entry_accum(PG_FUNCTION_ARGS)
 {
 	return surv_accum_entry(fcinfo, false);
 }
 
-PG_FUNCTION_INFO_V1(survival_accum_weighted);
+PG_FUNCTION_INFO_V1(survival_weighted_accum);
 Datum
-survival_accum_weighted(PG_FUNCTION_ARGS)
+survival_weighted_accum(PG_FUNCTION_ARGS)
 {
 	return surv_accum_entry(fcinfo, true);
 }

@@ -85,19 +85,19 @@ COMMENT ON FUNCTION survival_curve(survival_summary, double precision) IS 'Kapla
 COMMENT ON FUNCTION ltv(survival_summary, double precision, double precision, double precision) IS 'Cohort lifetime value: arpa * gross_margin * restricted mean lifetime up to horizon, arpa being revenue per unit of duration';
 
 -- 1.2: late entry, weights, survfit's table (SPEC section 6)
-CREATE FUNCTION survival_accum_entry(survival_summary, double precision, boolean, double precision)
+CREATE FUNCTION survival_entry_accum(survival_summary, double precision, boolean, double precision)
 	RETURNS survival_summary
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION survival_accum_weighted(survival_summary, double precision, boolean, double precision,
+CREATE FUNCTION survival_weighted_accum(survival_summary, double precision, boolean, double precision,
                                         double precision) RETURNS survival_summary
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE survival_agg(duration double precision, churned boolean, entry double precision) (
-	SFUNC = survival_accum_entry, STYPE = survival_summary,
+	SFUNC = survival_entry_accum, STYPE = survival_summary,
 	FINALFUNC = survival_agg_final, COMBINEFUNC = survival_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE survival_agg(duration double precision, churned boolean, entry double precision,
                               weight double precision) (
-	SFUNC = survival_accum_weighted, STYPE = survival_summary,
+	SFUNC = survival_weighted_accum, STYPE = survival_summary,
 	FINALFUNC = survival_agg_final, COMBINEFUNC = survival_combine, PARALLEL = SAFE
 );
 CREATE FUNCTION survival_table(survival_summary, confidence double precision DEFAULT 0.95,
@@ -118,8 +118,8 @@ CREATE FUNCTION median_lifetime_upper(survival_summary, confidence double precis
 CREATE FUNCTION mean_lifetime_std_error(survival_summary, horizon double precision) RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-COMMENT ON FUNCTION survival_accum_entry(survival_summary, double precision, boolean, double precision) IS 'Transition function of survival_agg(duration, churned, entry): counts one customer at risk from its entry time';
-COMMENT ON FUNCTION survival_accum_weighted(survival_summary, double precision, boolean, double precision, double precision) IS 'Transition function of survival_agg(duration, churned, entry, weight): adds one customer''s weight at its entry time and duration';
+COMMENT ON FUNCTION survival_entry_accum(survival_summary, double precision, boolean, double precision) IS 'Transition function of survival_agg(duration, churned, entry): counts one customer at risk from its entry time';
+COMMENT ON FUNCTION survival_weighted_accum(survival_summary, double precision, boolean, double precision, double precision) IS 'Transition function of survival_agg(duration, churned, entry, weight): adds one customer''s weight at its entry time and duration';
 COMMENT ON AGGREGATE survival_agg(double precision, boolean, double precision) IS 'Mergeable Kaplan-Meier summary with late entry: a customer is at risk when entry < t <= duration, as R''s Surv(entry, duration, churned); entry >= 0 and < duration';
 COMMENT ON AGGREGATE survival_agg(double precision, boolean, double precision, double precision) IS 'Weighted Kaplan-Meier summary with late entry: case weights >= 0 (frequency or sampling weights, as R''s weights =); rows of weight 0 add nothing';
 COMMENT ON FUNCTION survival_table(survival_summary, double precision, text) IS 'R''s summary(survfit(...), censored = TRUE): one row per distinct duration with at_risk, entered, churned, censored (weights), S, its standard error (Greenwood), the confidence interval (conf_type log-log, log or plain), Nelson-Aalen cumulative hazard and its standard error';
