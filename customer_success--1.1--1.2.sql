@@ -5,6 +5,12 @@
 -- it for a fresh install (test/t/reliability-upgrade.sh compares the two
 -- catalogues entry by entry).  Sections by family, in the order of src/*.sql.
 
+-- predictive
+CREATE FUNCTION bgnbd_probability_of_purchases(model bgnbd_model, t double precision, n integer)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bgnbd_probability_of_purchases(bgnbd_model, double precision, integer) IS 'Probability that a customer drawn at random at time 0 makes exactly n purchases in (0, t] (Fader, Hardie & Lee 2005, eq. 8)';
+
 -- retention
 CREATE FUNCTION ending_customers(retention_summary) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'retention_ending_customers' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -85,15 +85,6 @@ typedef struct SbgData
 /* runs longer than this use lnGamma, digamma and trigamma */
 #define SBG_SHORT_RUN 32
 
-/* Stirling's series of lnG(z) after its leading terms, for z >= 10 */
-static double
-sbg_stirling_tail(double z)
-{
-	double		z2 = 1.0 / (z * z);
-
-	return (1.0 / 12 - z2 * (1.0 / 360 - z2 * (1.0 / 1260 - z2 * (1.0 / 1680 - z2 / 1188)))) / z;
-}
-
 /* psi'(x) for x > 0: recurrence up to 6, then the asymptotic series */
 static double
 sbg_trigamma(double x)
@@ -109,22 +100,6 @@ sbg_trigamma(double x)
 	x2 = 1.0 / (x * x);
 	return r + 1.0 / x + x2 / 2.0
 		+ x2 / x * (1.0 / 6 - x2 * (1.0 / 30 - x2 * (1.0 / 42 - x2 * (1.0 / 30 - x2 * 5.0 / 66))));
-}
-
-/*
- * lnG(x) - lnG(x + a) for x, a > 0.  From x = 10 on, Stirling's series
- * written so that nothing of size x ln x cancels: the difference of the
- * leading terms is -a ln x - (x + a - 1/2) ln(1 + a/x) + a.
- */
-static double
-sbg_lgamma_diff(double x, double a)
-{
-	double		y = x + a;
-
-	if (x < 10)
-		return lgamma(x) - lgamma(y);
-	return -a * log(x) - (y - 0.5) * log1p(a / x) + a
-		+ sbg_stirling_tail(x) - sbg_stirling_tail(y);
 }
 
 /*
@@ -163,7 +138,7 @@ sbg_run(double y, double x, double a, double b, double *d,
 		*fs2 = -s2;
 		return;
 	}
-	*d = sbg_lgamma_diff(y + b, x) - sbg_lgamma_diff(y + a - 1.0, x);
+	*d = pred_lgamma_diff(y + b, x) - pred_lgamma_diff(y + a - 1.0, x);
 	*fy1 = pred_digamma(y + b) - pred_digamma(y + a - 1.0);
 	*fy2 = sbg_trigamma(y + a - 1.0) - sbg_trigamma(y + b);
 	*fs1 = pred_digamma(s + b) - pred_digamma(s + a - 1.0);
@@ -522,7 +497,7 @@ sbg_log_survival(const SbgModel *m, double t)
 			s += log1p(-m->alpha / (m->alpha + m->beta + k - 1.0));
 		return s;
 	}
-	return sbg_lgamma_diff(m->beta + t, m->alpha) - sbg_lgamma_diff(m->beta, m->alpha);
+	return pred_lgamma_diff(m->beta + t, m->alpha) - pred_lgamma_diff(m->beta, m->alpha);
 }
 
 PG_FUNCTION_INFO_V1(sbg_survival_at);
