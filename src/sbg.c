@@ -319,7 +319,9 @@ sbg_start(const SbgData *data, double *theta)
  * the identity where the likelihood is not concave (Levenberg), step
  * length limited, and a backtracking line search (Armijo), so every step
  * raises the likelihood and the iteration converges to a maximum from any
- * start.  Stops when the Newton step is below 1e-12 in both log parameters.
+ * start.  Stops at a positive definite Hessian when the Newton step is
+ * below 1e-12 in both log parameters, or the gain it predicts is below what
+ * the likelihood can resolve in double precision.
  */
 static void
 sbg_maximize(const SbgData *data, double *theta, double *llout)
