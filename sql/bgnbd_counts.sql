@@ -23,6 +23,13 @@ SELECT n, round((bgnbd_probability_of_purchases('v=1 r=0.2425929 alpha=4.4135316
 FROM (VALUES (50000, 9), (2000000, 16)) v(n, e);
 -- far in the tail the probability underflows to 0, not to an error
 SELECT bgnbd_probability_of_purchases('v=1 r=0.2425929 alpha=4.4135316 a=0.7928861 b=2.4257534 log_likelihood=0 customers=0', 1e-3, 1000000) AS underflows_to_zero;
+-- extreme models: a + b + n - 1 that would round to 0, q that underflows;
+-- answers stay probabilities, or the function says it cannot compute one
+SELECT p BETWEEN 0 AND 1 AS in_range FROM (SELECT bgnbd_probability_of_purchases('v=1 r=1e-300 alpha=1e-300 a=1e-300 b=1e-300 log_likelihood=0 customers=0', 5e-324, n) p
+  FROM generate_series(0, 2) n) x;
+SELECT bgnbd_probability_of_purchases('v=1 r=0.5 alpha=1e300 a=0.8 b=2 log_likelihood=0 customers=0', 1e-300, 0) AS p0_far,
+       bgnbd_probability_of_purchases('v=1 r=0.5 alpha=1e300 a=0.8 b=2 log_likelihood=0 customers=0', 1e-300, 3) AS p3_far;
+SELECT cs_test.error_of($$SELECT bgnbd_probability_of_purchases('v=1 r=1e200 alpha=1e-300 a=1e300 b=1e-300 log_likelihood=0 customers=0', 5e-324, 1)$$);
 -- errors
 SELECT cs_test.error_of($$SELECT bgnbd_probability_of_purchases('v=1 r=2 alpha=3 a=2 b=3 log_likelihood=0 customers=0', -1, 0)$$);
 SELECT cs_test.error_of($$SELECT bgnbd_probability_of_purchases('v=1 r=2 alpha=3 a=2 b=3 log_likelihood=0 customers=0', 'NaN', 0)$$);

@@ -64,7 +64,7 @@ incbeta_fraction(double a, double b, double z)
 		d = tiny;
 	d = 1.0 / d;
 	h = d;
-	for (int64 m = 1; m < INT64CONST(100000000); m++)
+	for (int64 m = 1; m < INT64CONST(10000000); m++)
 	{
 		double		m2 = 2.0 * m;
 		double		num,
@@ -158,8 +158,18 @@ bgnbd_probability_of_purchases(PG_FUNCTION_ARGS)
 	/* p = alpha/(alpha+t), q = t/(alpha+t) */
 	logp = -log1p(t / m->alpha);
 	logq = -log1p(m->alpha / t);
-	/* ln NB(n) = lnG(r+n) - lnG(r) - ln n! + r ln p + n ln q */
-	lognb = -pred_lgamma_diff(n + 1.0, r - 1.0) - lgamma(r) + r * logp + n * logq;
+	/*
+	 * ln NB(n) = lnG(r+n) - lnG(r) - ln n! + r ln p + n ln q, the ratio of
+	 * gammas taken from the side of the larger of n and r, so that its
+	 * large terms do not cancel (n ln q is left out at n = 0, where q may
+	 * be 0)
+	 */
+	if (ni == 0)
+		lognb = r * logp;
+	else if (n >= r)
+		lognb = -pred_lgamma_diff(n + 1.0, r - 1.0) - lgamma(r) + r * logp + n * logq;
+	else
+		lognb = -pred_lgamma_diff(r, n) - lgamma(n + 1.0) + r * logp + n * logq;
 	/* ln [Gamma(a+b) / Gamma(b)] - ... shared by both beta ratios */
 	lbase = pred_lgamma_diff(b, a);
 	/* B(a, b+n)/B(a, b) NB(n) */
@@ -173,7 +183,7 @@ bgnbd_probability_of_purchases(PG_FUNCTION_ARGS)
 					q = exp(logq);
 
 		/* B(a+1, b+n-1)/B(a, b) = a/(a+b+n-1) Gamma(b+n-1)Gamma(a+b)/(Gamma(b)Gamma(a+b+n-1)) */
-		lc = log(a) - log(a + b + n - 1.0) + pred_lgamma_diff(b + n - 1.0, a) - lbase;
+		lc = log(a) - log(a + b + (n - 1.0)) + pred_lgamma_diff(b + (n - 1.0), a) - lbase;
 
 		/*
 		 * P(NB >= n) = I_q(n, r) = NB(n) * fraction(n, r, q), or where that
@@ -186,5 +196,18 @@ bgnbd_probability_of_purchases(PG_FUNCTION_ARGS)
 			ltail = log1p(-exp(lognb + log(n / r) + log(incbeta_fraction(r, n, p))));
 		l2 = lc + ltail;
 	}
-	PG_RETURN_FLOAT8(exp(log_add(l1, l2)));
+	l1 = log_add(l1, l2);
+
+	/*
+	 * Parameters so extreme that a logarithm overflows (r or alpha near
+	 * 1e300) leave no digits: say so rather than return NaN.  A probability
+	 * below the smallest double is 0.
+	 */
+	if (isnan(l1) || l1 > 1e-12)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("bgnbd_probability_of_purchases: P(X(t) = n) cannot be computed in double precision for this model at t = %g, n = %d",
+						t, ni),
+				 errdetail("Model r = %g, alpha = %g, a = %g, b = %g.", r, m->alpha, a, b)));
+	PG_RETURN_FLOAT8(Min(exp(l1), 1.0));
 }
