@@ -1,7 +1,9 @@
 #!/bin/bash
-# The README recipes "How long will this cohort stay?" (test/recipes/sbg-cohort.sql)
-# and "SaaS dashboard ratios" (test/recipes/saas-ratios.sql) run as written on
-# the demo data, and what they print agrees with plain SQL over the raw rows.
+# The README recipes "SaaS dashboard ratios" (saas-ratios) and "How long will
+# this cohort stay?" (sbg-cohort), extracted by test/recipes/from-readme, run
+# as the README writes them on the demo data; the result rows the README
+# prints are what they return, and what they compute agrees with plain SQL
+# over the raw rows.
 # Run by `make test` inside the cluster.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,9 +12,25 @@ admin() { PGDATABASE=postgres PGOPTIONS="-c client_min_messages=warning" "$@"; }
 admin dropdb --if-exists sbg_recipes
 admin createdb sbg_recipes
 q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }
-q -q -c 'CREATE EXTENSION customer_success' -f test/demo/data.sql >/dev/null
-q -q -f test/recipes/saas-ratios.sql -f test/recipes/sbg-cohort.sql >/dev/null
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+test/recipes/from-readme saas-ratios >"$tmp/recipe.sql"
+echo >>"$tmp/recipe.sql"
+test/recipes/from-readme sbg-cohort >>"$tmp/recipe.sql"
+q -q -c 'CREATE EXTENSION customer_success' $(printf -- '-f %s ' test/demo/data*.sql) >/dev/null
+psql -X -v ON_ERROR_STOP=1 -f "$tmp/recipe.sql" >"$tmp/recipe.out"
 failed=0
+checked=0
+while IFS= read -r line; do
+	want=$(sed -E 's/^-- ?//; s/[[:space:]]+/ /g; s/^ //; s/ $//' <<<"$line")
+	checked=$((checked + 1))
+	if ! sed -E 's/[[:space:]]+/ /g; s/^ //; s/ $//' "$tmp/recipe.out" | grep -qxF -- "$want"; then
+		echo "FAIL the README prints '$want', the recipe does not return it"
+		failed=1
+	fi
+done < <(grep -E '^--  .*\|' "$tmp/recipe.sql")
+if [ "$checked" -ge 15 ]; then echo "ok   the $checked result rows the README prints match"
+else echo "FAIL only $checked printed result rows found in the README recipes"; failed=1; fi
 check() {
 	local what=$1 got
 	got=$(q -c "$2")
