@@ -58,6 +58,18 @@ SELECT (SELECT sbg_params(sbg_fit(rollup(s))) FROM
           (SELECT survival_agg(duration, churned) s FROM fh2007_customers GROUP BY segment) g)
      = (SELECT sbg_params(sbg_fit(survival_agg(duration, churned))) FROM fh2007_customers) AS rollup_equal;
 
+-- weights count as frequency weights: the paper's counts as weights of one
+-- row per (year, churned) give the same model; entry 0 is no late entry
+SELECT round(p.alpha::numeric, 9) AS alpha, round(p.beta::numeric, 9) AS beta, p.customers
+FROM (SELECT sbg_fit(survival_agg(d, c, 0, w)) AS m FROM (
+        SELECT year::float8 AS d, true AS c, coalesce(lag(alive) OVER (ORDER BY year), 1000) - alive AS w
+        FROM fh2007 WHERE segment = 'regular'
+        UNION ALL SELECT 7, false, 241) v) f, sbg_params(m) p;
+SELECT round(alpha::numeric, 9) AS alpha, round(beta::numeric, 9) AS beta, customers
+FROM fh2007_fits, sbg_params(m) WHERE segment = 'regular';
+SELECT (SELECT sbg_fit(survival_agg(duration, churned, 0)) FROM fh2007_customers WHERE segment = 'regular')::text
+     = (SELECT m FROM fh2007_fits WHERE segment = 'regular')::text AS entry_zero_same;
+
 -- NULL and empty
 SELECT sbg_fit(NULL) IS NULL AS null_summary,
        (SELECT sbg_fit(survival_agg(d, true)) FROM (SELECT 1.0 d WHERE false) e) IS NULL AS empty_summary;
@@ -71,6 +83,8 @@ SELECT cs_test.error_of($$SELECT sbg_fit(survival_agg(1, c)) FROM (VALUES (true)
 -- (where the optimiser stops on the way off depends on rounding: digits masked)
 SELECT regexp_replace(cs_test.error_of($$SELECT sbg_fit(survival_agg(d, c)) FROM (VALUES (1.0, true, 10), (2, true, 30), (3, true, 40), (3, false, 20)) v(d, c, n), generate_series(1, n)$$),
        '[0-9.]+e\+[0-9]+', 'N', 'g');
+-- late entry
+SELECT cs_test.error_of($$SELECT sbg_fit(survival_agg(d, true, e)) FROM (VALUES (3.0, 1.0), (1, 0), (4, 0)) v(d, e)$$);
 -- durations that are not whole periods
 SELECT cs_test.error_of($$SELECT sbg_fit(survival_agg(d, true)) FROM (VALUES (1.0), (2.5), (3)) v(d)$$);
 SELECT cs_test.error_of($$SELECT sbg_fit(survival_agg(d, true)) FROM (VALUES (0.0), (2), (3)) v(d)$$);

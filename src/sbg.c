@@ -224,24 +224,32 @@ sbg_data_read(Datum summary, SbgData *data)
 	survival_data_read(summary, &sd);
 	data->runs = palloc(sizeof(SbgRun) * Max(sd.npoints, 1));
 	data->nruns = 0;
-	data->customers = sd.initial;
 	data->churned = 0.0;
+
+	/*
+	 * Entry at 0 (survival_agg's entry argument 0: at risk from the first
+	 * period on) is no late entry; it is kept at t = 0 in entered.
+	 */
 	at_risk = sd.initial;
+	for (int32 i = 0; i < sd.npoints; i++)
+		if (sd.points[i].t == 0)
+			at_risk += sd.points[i].entered;
+	data->customers = at_risk;
 	for (int32 i = 0; i < sd.npoints; i++)
 	{
 		const SurvDataPoint *p = &sd.points[i];
 
-		if (sd.late_entry || p->entered != 0)
+		if (p->entered > 0 && p->t != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("sbg_fit: the summary must not have late entry, got a customer entering at %g", p->t),
+					 errmsg("sbg_fit: the summary must not have late entry, got customers entering at %g", p->t),
 					 errdetail("The shifted-beta-geometric model is fitted to cohorts followed from their first period.")));
+		if (p->churned + p->censored <= 0)
+			continue;
 		if (!(p->t >= 1 && p->t == floor(p->t) && p->t <= 1e15))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("sbg_fit: durations must be positive whole numbers of periods, got %g", p->t)));
-		if (p->churned + p->censored <= 0)
-			continue;
 		data->runs[data->nruns].a = prev + 1.0;
 		data->runs[data->nruns].b = p->t;
 		data->runs[data->nruns].n = at_risk;
@@ -265,7 +273,7 @@ sbg_data_read(Datum summary, SbgData *data)
 					   "Without a cancellation the likelihood keeps growing as alpha goes to 0: the data are best described by customers who never churn, which the model cannot estimate.");
 	if (!later)
 	{
-		if (data->churned == data->customers)
+		if (data->churned >= data->customers * (1 - 1e-12))
 			sbg_no_optimum("every customer churned in the first period",
 						   "When everyone churns at the first renewal the likelihood keeps growing as beta goes to 0, and nothing is left to project.");
 		sbg_no_optimum("the summary covers only the first period",
