@@ -12,7 +12,10 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # src/expand.awk: the pieces as they are, except that an `-- @expand
 # src/<template>.sql.in` block is written out as the template with its
 # @key@ values filled in, so that every object is plain SQL in the script.
-SQL_PARTS   = src/common.sql $(filter-out src/common.sql,$(sort $(wildcard src/*.sql)))
+# Pieces that use another family's types come after the others (sbg fits a
+# survival_summary).
+SQL_LATE    = src/sbg.sql
+SQL_PARTS   = src/common.sql $(filter-out src/common.sql $(SQL_LATE),$(sort $(wildcard src/*.sql))) $(SQL_LATE)
 SQL_MAKE    = awk -f src/expand.awk $(SQL_PARTS)
 # Only the default_version's script is generated: the scripts of released
 # versions (customer_success--1.0.sql) are frozen, committed as released, and

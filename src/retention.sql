@@ -46,37 +46,37 @@ COMMENT ON AGGREGATE rollup(retention_summary) IS 'Merges retention summaries of
 -- @expand src/retention_rate.sql.in
 -- @ name = nrr
 -- @ description = Net revenue retention: sum of ending MRR over starting customers / starting MRR
--- @ base = starting MRR
+-- @ null = NULL without starting MRR
 -- @end
 
 -- @expand src/retention_rate.sql.in
 -- @ name = grr
 -- @ description = Gross revenue retention: sum of min(start, end) over starting customers / starting MRR
--- @ base = starting MRR
+-- @ null = NULL without starting MRR
 -- @end
 
 -- @expand src/retention_rate.sql.in
 -- @ name = customer_churn_rate
 -- @ description = Customer (logo) churn rate: churned customers / starting customers
--- @ base = starting customers
+-- @ null = NULL without starting customers
 -- @end
 
 -- @expand src/retention_rate.sql.in
 -- @ name = revenue_churn_rate
 -- @ description = Revenue churn rate (cancellations only): churned MRR / starting MRR
--- @ base = starting MRR
+-- @ null = NULL without starting MRR
 -- @end
 
 -- @expand src/retention_rate.sql.in
 -- @ name = gross_revenue_churn_rate
 -- @ description = Gross revenue churn rate: (churned + contraction MRR) / starting MRR = 1 - GRR
--- @ base = starting MRR
+-- @ null = NULL without starting MRR
 -- @end
 
 -- @expand src/retention_rate.sql.in
 -- @ name = net_revenue_churn_rate
 -- @ description = Net revenue churn rate: (churned + contraction - expansion MRR) / starting MRR = 1 - NRR
--- @ base = starting MRR
+-- @ null = NULL without starting MRR
 -- @end
 
 CREATE FUNCTION starting_mrr(retention_summary) RETURNS double precision
@@ -109,6 +109,30 @@ COMMENT ON FUNCTION churned_mrr(retention_summary) IS 'Churned MRR: sum of mrr_s
 COMMENT ON FUNCTION starting_customers(retention_summary) IS 'Number of starting customers (mrr_start > 0)';
 COMMENT ON FUNCTION churned_customers(retention_summary) IS 'Number of churned customers (mrr_start > 0, mrr_end = 0)';
 COMMENT ON FUNCTION new_customers(retention_summary) IS 'Number of new customers (mrr_start = 0, mrr_end > 0)';
+
+-- SaaS dashboard ratios (1.2)
+CREATE FUNCTION ending_customers(retention_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'retention_ending_customers' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ending_customers(retention_summary) IS 'Number of customers paying at the end of the period (mrr_end > 0): starting customers who did not churn plus new customers';
+-- @expand src/retention_rate.sql.in
+-- @ name = quick_ratio
+-- @ description = SaaS quick ratio: (new + expansion MRR) / (contraction + churned MRR)
+-- @ null = NULL when no MRR was lost
+-- @end
+-- @expand src/retention_rate.sql.in
+-- @ name = mrr_growth_rate
+-- @ description = MRR growth rate: ending MRR / starting MRR - 1
+-- @ null = NULL without starting MRR
+-- @end
+CREATE FUNCTION arpa(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_arpa' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION arpa(retention_summary) IS 'Average revenue per account: ending MRR / ending customers; NULL without ending customers';
+CREATE FUNCTION arr(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_arr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION arr(retention_summary) IS 'Annual run rate: 12 x ending MRR';
+CREATE FUNCTION average_sale_price(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_average_sale_price' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION average_sale_price(retention_summary) IS 'Average sale price: new MRR / new customers; NULL without new customers';
 
 CREATE FUNCTION mrr_movement(previous_mrr double precision, current_mrr double precision,
                              was_customer boolean DEFAULT false) RETURNS text
