@@ -247,28 +247,118 @@ CREATE AGGREGATE rollup(health_summary) (
 -- the VARIADIC form, PostgreSQL picks the non-variadic one, so that
 -- health_score(array[...], a, b, c) passes its signals as plain arguments
 -- instead of building an array for every row.  Same state, same answers.
-DO $$
-DECLARE
-	args text;
-BEGIN
-	FOR n IN 1 .. 8 LOOP
-		args := 'double precision[]' || repeat(', double precision', n);
-		EXECUTE format('CREATE FUNCTION health_accum(health_summary, %s) RETURNS health_summary
-			AS %L, %L LANGUAGE C IMMUTABLE PARALLEL SAFE', args, 'MODULE_PATHNAME', 'health_accum_args');
-		EXECUTE format('CREATE AGGREGATE health_score(%s) (
-			SFUNC = health_accum, STYPE = health_summary,
-			FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE)', args);
-		EXECUTE format('CREATE AGGREGATE health_agg(%s) (
-			SFUNC = health_accum, STYPE = health_summary,
-			COMBINEFUNC = health_combine, PARALLEL = SAFE)', args);
-		EXECUTE format('COMMENT ON FUNCTION health_accum(health_summary, %s) IS %L', args,
-			format('Transition function of health_score() and health_agg() for %s signal column(s): adds one row', n));
-		EXECUTE format('COMMENT ON AGGREGATE health_score(%s) IS %L', args,
-			format('Health score 0 to 100 of %s signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)', n));
-		EXECUTE format('COMMENT ON AGGREGATE health_agg(%s) IS %L', args,
-			format('Mergeable health summary of %s signal column(s) (same as the VARIADIC form, without an array per row)', n));
-	END LOOP;
-END $$;
+-- One template, src/health_columns.sql.in, written out for each.
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision) IS 'Transition function of health_score() and health_agg() for 1 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision) IS 'Health score 0 to 100 of 1 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision) IS 'Mergeable health summary of 1 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision) IS 'Transition function of health_score() and health_agg() for 2 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision) IS 'Health score 0 to 100 of 2 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision) IS 'Mergeable health summary of 2 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision) IS 'Transition function of health_score() and health_agg() for 3 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision, double precision) IS 'Health score 0 to 100 of 3 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision, double precision) IS 'Mergeable health summary of 3 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision) IS 'Transition function of health_score() and health_agg() for 4 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision) IS 'Health score 0 to 100 of 4 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision) IS 'Mergeable health summary of 4 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision) IS 'Transition function of health_score() and health_agg() for 5 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision) IS 'Health score 0 to 100 of 5 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision) IS 'Mergeable health summary of 5 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision, double precision) IS 'Transition function of health_score() and health_agg() for 6 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision, double precision) IS 'Health score 0 to 100 of 6 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision, double precision) IS 'Mergeable health summary of 6 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS 'Transition function of health_score() and health_agg() for 7 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS 'Health score 0 to 100 of 7 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS 'Mergeable health summary of 7 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS 'Transition function of health_score() and health_agg() for 8 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS 'Health score 0 to 100 of 8 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS 'Mergeable health summary of 8 signal column(s) (same as the VARIADIC form, without an array per row)';
 
 CREATE FUNCTION health_band(score double precision, red_below double precision DEFAULT 40,
                             green_from double precision DEFAULT 70) RETURNS text
@@ -308,7 +398,9 @@ CREATE FUNCTION cac_payback_months(cac double precision, arpa double precision,
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION cac_payback_months(double precision, double precision, double precision) IS 'CAC payback in months (periods of arpa): cac / (arpa * gross_margin); NULL when arpa * gross_margin is 0';
 
--- NPS and CSAT
+-- NPS and CSAT: the objects both families have are written once, in
+-- src/score.sql.in (expanded by src/expand.awk into plain SQL in the
+-- install script); what differs follows each expansion.
 
 CREATE TYPE nps_summary;
 CREATE FUNCTION nps_summary_in(cstring) RETURNS nps_summary
@@ -363,12 +455,6 @@ CREATE AGGREGATE rollup(nps_summary) (
 
 CREATE FUNCTION nps_responses(nps_summary) RETURNS bigint
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_promoters(nps_summary) RETURNS bigint
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_passives(nps_summary) RETURNS bigint
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_detractors(nps_summary) RETURNS bigint
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION nps_score_counts(nps_summary) RETURNS bigint[]
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION nps_margin_of_error(nps_summary, confidence double precision DEFAULT 0.95)
@@ -385,15 +471,23 @@ COMMENT ON FUNCTION nps_accum_inv(nps_summary, integer) IS 'Inverse transition o
 COMMENT ON FUNCTION nps_agg_moving_final(nps_summary) IS 'Final function of nps_agg() over a sliding window frame: the summary, or NULL when the frame has no response';
 COMMENT ON FUNCTION nps_rollup_accum(nps_summary, nps_summary) IS 'Transition of rollup() over a sliding window frame: strict nps_combine, NULL summaries skipped';
 COMMENT ON FUNCTION nps_uncombine(nps_summary, nps_summary) IS 'Inverse transition of rollup() over a sliding window frame: subtracts one summary';
-COMMENT ON FUNCTION nps(nps_summary) IS 'Net Promoter Score of a summary: 100 * (promoters - detractors) / responses, from -100 to 100; NULL when empty';
-COMMENT ON AGGREGATE nps(integer) IS 'Net Promoter Score of 0..10 survey scores: 100 * (promoters (9-10) - detractors (0-6)) / responses';
 COMMENT ON AGGREGATE nps_agg(integer) IS 'Mergeable NPS summary (counts per score 0..10) of survey scores, for storing and rollup()';
 COMMENT ON AGGREGATE rollup(nps_summary) IS 'Merges NPS summaries, e.g. daily rows into months';
 COMMENT ON FUNCTION nps_responses(nps_summary) IS 'Number of responses in an NPS summary';
+COMMENT ON FUNCTION nps_score_counts(nps_summary) IS 'Responses per score as bigint[11], score 0 first';
+
+CREATE FUNCTION nps_promoters(nps_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION nps_passives(nps_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION nps_detractors(nps_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION nps(nps_summary) IS 'Net Promoter Score of a summary: 100 * (promoters - detractors) / responses, from -100 to 100; NULL when empty';
+COMMENT ON AGGREGATE nps(integer) IS 'Net Promoter Score of 0..10 survey scores: 100 * (promoters (9-10) - detractors (0-6)) / responses';
 COMMENT ON FUNCTION nps_promoters(nps_summary) IS 'Number of promoters (scores 9 and 10) in an NPS summary';
 COMMENT ON FUNCTION nps_passives(nps_summary) IS 'Number of passives (scores 7 and 8) in an NPS summary';
 COMMENT ON FUNCTION nps_detractors(nps_summary) IS 'Number of detractors (scores 0 to 6) in an NPS summary';
-COMMENT ON FUNCTION nps_score_counts(nps_summary) IS 'Responses per score as bigint[11], score 0 first';
 COMMENT ON FUNCTION nps_margin_of_error(nps_summary, double precision) IS 'Half-width in NPS points of the confidence interval of the NPS: z * sqrt((p + d - (p - d)^2) / n) * 100';
 
 CREATE TYPE csat_summary;
@@ -418,7 +512,8 @@ CREATE FUNCTION csat_combine(csat_summary, csat_summary) RETURNS csat_summary
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION csat(csat_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'csat_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
--- sliding window frames (since 1.1), as for NPS
+-- sliding window frames (since 1.1; see score_accum_inv in nps.c): a rolling
+-- 30-day csat() adds the row that enters and removes the one that leaves
 CREATE FUNCTION csat_accum_inv(csat_summary, integer) RETURNS csat_summary
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION csat_agg_moving_final(csat_summary) RETURNS csat_summary
@@ -448,8 +543,6 @@ CREATE AGGREGATE rollup(csat_summary) (
 
 CREATE FUNCTION csat_responses(csat_summary) RETURNS bigint
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION csat_satisfied(csat_summary) RETURNS bigint
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION csat_score_counts(csat_summary) RETURNS bigint[]
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION csat_margin_of_error(csat_summary, confidence double precision DEFAULT 0.95)
@@ -466,13 +559,17 @@ COMMENT ON FUNCTION csat_accum_inv(csat_summary, integer) IS 'Inverse transition
 COMMENT ON FUNCTION csat_agg_moving_final(csat_summary) IS 'Final function of csat_agg() over a sliding window frame: the summary, or NULL when the frame has no response';
 COMMENT ON FUNCTION csat_rollup_accum(csat_summary, csat_summary) IS 'Transition of rollup() over a sliding window frame: strict csat_combine, NULL summaries skipped';
 COMMENT ON FUNCTION csat_uncombine(csat_summary, csat_summary) IS 'Inverse transition of rollup() over a sliding window frame: subtracts one summary';
-COMMENT ON FUNCTION csat(csat_summary) IS 'CSAT of a summary: share of responses scoring 4 or 5, from 0 to 1; NULL when empty';
-COMMENT ON AGGREGATE csat(integer) IS 'CSAT of 1..5 survey scores: share of responses scoring 4 or 5, from 0 to 1';
 COMMENT ON AGGREGATE csat_agg(integer) IS 'Mergeable CSAT summary (counts per score 1..5) of survey scores, for storing and rollup()';
 COMMENT ON AGGREGATE rollup(csat_summary) IS 'Merges CSAT summaries, e.g. daily rows into months';
 COMMENT ON FUNCTION csat_responses(csat_summary) IS 'Number of responses in a CSAT summary';
-COMMENT ON FUNCTION csat_satisfied(csat_summary) IS 'Number of satisfied responses (scores 4 and 5) in a CSAT summary';
 COMMENT ON FUNCTION csat_score_counts(csat_summary) IS 'Responses per score as bigint[5], score 1 first';
+
+CREATE FUNCTION csat_satisfied(csat_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION csat(csat_summary) IS 'CSAT of a summary: share of responses scoring 4 or 5, from 0 to 1; NULL when empty';
+COMMENT ON AGGREGATE csat(integer) IS 'CSAT of 1..5 survey scores: share of responses scoring 4 or 5, from 0 to 1';
+COMMENT ON FUNCTION csat_satisfied(csat_summary) IS 'Number of satisfied responses (scores 4 and 5) in a CSAT summary';
 COMMENT ON FUNCTION csat_margin_of_error(csat_summary, double precision) IS 'Half-width of the confidence interval of the CSAT share: z * sqrt(p (1 - p) / n)';
 
 -- Predictive LTV: BG/NBD (purchase counts) and Gamma-Gamma (spend), fitted
@@ -649,6 +746,8 @@ CREATE AGGREGATE rollup(retention_summary) (
 COMMENT ON AGGREGATE retention_agg(double precision, double precision) IS 'Mergeable revenue retention summary of one period, one row per customer with its MRR at the start and at the end (coalesce(end, 0) after a LEFT JOIN), for storing and rollup()';
 COMMENT ON AGGREGATE rollup(retention_summary) IS 'Merges retention summaries of disjoint customer sets, e.g. segments into the whole';
 
+-- The rates: each an accessor and a direct aggregate (src/retention_rate.sql.in)
+
 CREATE FUNCTION nrr(retention_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'retention_nrr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE nrr(mrr_start double precision, mrr_end double precision) (
@@ -657,6 +756,7 @@ CREATE AGGREGATE nrr(mrr_start double precision, mrr_end double precision) (
 );
 COMMENT ON FUNCTION nrr(retention_summary) IS 'Net revenue retention: sum of ending MRR over starting customers / starting MRR; NULL without starting MRR';
 COMMENT ON AGGREGATE nrr(double precision, double precision) IS 'Net revenue retention: sum of ending MRR over starting customers / starting MRR of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
+
 CREATE FUNCTION grr(retention_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'retention_grr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE grr(mrr_start double precision, mrr_end double precision) (
@@ -665,6 +765,7 @@ CREATE AGGREGATE grr(mrr_start double precision, mrr_end double precision) (
 );
 COMMENT ON FUNCTION grr(retention_summary) IS 'Gross revenue retention: sum of min(start, end) over starting customers / starting MRR; NULL without starting MRR';
 COMMENT ON AGGREGATE grr(double precision, double precision) IS 'Gross revenue retention: sum of min(start, end) over starting customers / starting MRR of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
+
 CREATE FUNCTION customer_churn_rate(retention_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'retention_customer_churn_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE customer_churn_rate(mrr_start double precision, mrr_end double precision) (
@@ -673,6 +774,7 @@ CREATE AGGREGATE customer_churn_rate(mrr_start double precision, mrr_end double 
 );
 COMMENT ON FUNCTION customer_churn_rate(retention_summary) IS 'Customer (logo) churn rate: churned customers / starting customers; NULL without starting customers';
 COMMENT ON AGGREGATE customer_churn_rate(double precision, double precision) IS 'Customer (logo) churn rate: churned customers / starting customers of one period, one row per customer with its MRR at the start and at the end; NULL without starting customers';
+
 CREATE FUNCTION revenue_churn_rate(retention_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'retention_revenue_churn_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE revenue_churn_rate(mrr_start double precision, mrr_end double precision) (
@@ -681,6 +783,7 @@ CREATE AGGREGATE revenue_churn_rate(mrr_start double precision, mrr_end double p
 );
 COMMENT ON FUNCTION revenue_churn_rate(retention_summary) IS 'Revenue churn rate (cancellations only): churned MRR / starting MRR; NULL without starting MRR';
 COMMENT ON AGGREGATE revenue_churn_rate(double precision, double precision) IS 'Revenue churn rate (cancellations only): churned MRR / starting MRR of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
+
 CREATE FUNCTION gross_revenue_churn_rate(retention_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'retention_gross_revenue_churn_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE gross_revenue_churn_rate(mrr_start double precision, mrr_end double precision) (
@@ -689,6 +792,7 @@ CREATE AGGREGATE gross_revenue_churn_rate(mrr_start double precision, mrr_end do
 );
 COMMENT ON FUNCTION gross_revenue_churn_rate(retention_summary) IS 'Gross revenue churn rate: (churned + contraction MRR) / starting MRR = 1 - GRR; NULL without starting MRR';
 COMMENT ON AGGREGATE gross_revenue_churn_rate(double precision, double precision) IS 'Gross revenue churn rate: (churned + contraction MRR) / starting MRR = 1 - GRR of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
+
 CREATE FUNCTION net_revenue_churn_rate(retention_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'retention_net_revenue_churn_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE net_revenue_churn_rate(mrr_start double precision, mrr_end double precision) (
