@@ -251,9 +251,19 @@ FROM par p, (SELECT auc(score, outcome), churn_model_coefficients(churn_model_fi
 SET customer_success.state_max_values = 150000;
 SELECT cs_test.error_of('SELECT auc(score, outcome) FROM big_scored');
 SELECT cs_test.error_of('SELECT churn_model_fit(outcome, score) FROM big_scored');
+SELECT cs_test.error_of('SELECT auc_lower(score, outcome) FROM big_scored');
+SELECT cs_test.error_of('SELECT auc_upper(score, outcome, 0.9) FROM big_scored');
 SELECT cs_test.force_parallel();
 SELECT cs_test.error_of('SELECT auc(score, outcome) FROM big_scored');
 SELECT cs_test.error_of('SELECT churn_model_fit(outcome, score) FROM big_scored');
+SELECT cs_test.error_of('SELECT auc_lower(score, outcome) FROM big_scored');
+SELECT cs_test.error_of('SELECT auc_upper(score, outcome, 0.9) FROM big_scored');
+RESET ALL;
+-- auc_upper at the limit: 200,000 scores
+SET customer_success.state_max_values = 200000;
+SELECT auc_upper(score, outcome, 0.9) IS NOT NULL AS interval_at_the_limit FROM big_scored;
+SELECT cs_test.force_parallel();
+SELECT auc_upper(score, outcome, 0.9) IS NOT NULL AS interval_at_the_limit_in_parallel FROM big_scored;
 RESET ALL;
 -- at the limit: 200,000 rows of (outcome, score) are 400,000 values
 SET customer_success.state_max_values = 400000;

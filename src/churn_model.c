@@ -1008,7 +1008,8 @@ auc_combine(PG_FUNCTION_ARGS)
 		return result;
 	b = (AucState *) PG_GETARG_POINTER(1);
 	a = PG_ARGISNULL(0) ? MemoryContextAllocZero(aggctx, sizeof(AucState)) : (AucState *) PG_GETARG_POINTER(0);
-	state_check_size("auc", a->pos.n + a->neg.n + b->pos.n + b->neg.n);
+	if (unlikely(a->pos.n + a->neg.n + b->pos.n + b->neg.n > state_max_values))
+		state_too_large(auc_fname(fcinfo, "auc"));
 	dbuf_append(aggctx, &a->pos, &b->pos);
 	dbuf_append(aggctx, &a->neg, &b->neg);
 	PG_RETURN_POINTER(a);
