@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """The README recipes of the log-rank and competing-risks families run as
-written against the demo data (test/demo/data.sql): every ```sql block of
-the sections "Is the difference between plans real?" and "Why do they
-leave?", and the figures the README prints for them come out.  Runs inside
-test/with-cluster; exit 0 = pass.
+written against the demo data (test/demo/data.sql): the blocks marked
+<!-- recipe: NAME --> (read with test/recipes/from-readme) of the sections
+"Is the difference between plans real?" and "Why do they leave?", and the
+result table the README prints after each block is what psql prints.  Runs
+inside test/with-cluster; exit 0 = pass.
 """
 import os
 import re
@@ -12,17 +13,19 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DB = "logrank_recipes"
-SECTIONS = ["### Is the difference between plans real?", "### Why do they leave?"]
+RECIPES = ["logrank-plans", "logrank-plans-within-regions", "reasons-by-plan", "reasons-curve"]
 
 
 def blocks(readme):
+    """(name, sql, the result block printed right after it)"""
     out = []
-    for title in SECTIONS:
-        start = readme.index(title)
-        end = readme.find("\n### ", start + 1)
-        text = readme[start:end]
-        code = re.findall(r"```(sql)?\n(.*?)```", text, re.S)
-        out += [(title, kind, body) for kind, body in code]
+    for name in RECIPES:
+        sql = subprocess.run([os.path.join(ROOT, "test/recipes/from-readme"), name,
+                              os.path.join(ROOT, "README.md")],
+                             check=True, capture_output=True, text=True).stdout
+        at = readme.index(sql.strip()) + len(sql.strip())
+        m = re.match(r"\s*```\s*\n\s*```\n(.*?)```", readme[at:], re.S)
+        out.append((name, sql, m.group(1) if m else None))
     return out
 
 
@@ -36,23 +39,24 @@ def main():
         subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", DB, "-c",
                         "CREATE EXTENSION customer_success", "-f", os.path.join(ROOT, "test/demo/data.sql")],
                        check=True, capture_output=True)
-        last = None
-        for title, kind, body in blocks(readme):
-            if kind == "sql":
-                r = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", DB],
-                                   input=body, capture_output=True, text=True)
-                ran += 1
-                if r.returncode != 0:
-                    print(f"FAIL {title}: {r.stderr.strip()}")
-                    failures += 1
-                last = r.stdout
-            elif last is not None:
-                # a printed result: its rows must be those psql printed
-                want = [re.sub(r"\s+", " ", l).strip() for l in body.strip().splitlines()[2:]]
-                got = [re.sub(r"\s+", " ", l).strip() for l in last.strip().splitlines()[2:-1]]
-                if want != got:
-                    print(f"FAIL {title}: README shows {want}, psql printed {got}")
-                    failures += 1
+        for name, sql, printed in blocks(readme):
+            r = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", DB],
+                               input=sql, capture_output=True, text=True)
+            ran += 1
+            if r.returncode != 0:
+                print(f"FAIL {name}: {r.stderr.strip()}")
+                failures += 1
+                continue
+            if printed is None:
+                print(f"FAIL {name}: no result table after the recipe in the README")
+                failures += 1
+                continue
+            # the printed result: its rows must be those psql printed
+            want = [re.sub(r"\s+", " ", l).strip() for l in printed.strip().splitlines()[2:]]
+            got = [re.sub(r"\s+", " ", l).strip() for l in r.stdout.strip().splitlines()[2:-1]]
+            if want != got:
+                print(f"FAIL {name}: README shows {want}, psql printed {got}")
+                failures += 1
     finally:
         subprocess.run(["dropdb", "--if-exists", DB], check=False)
     if ran < 4:
