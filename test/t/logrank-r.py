@@ -30,7 +30,9 @@ checked = 0
 R_SCRIPT = r'''
 suppressMessages(library(survival))
 args <- commandArgs(TRUE)
-d <- read.csv(args[1], colClasses = c("numeric", "numeric", "numeric", "character", "character", "integer"))
+d <- read.csv(args[1], colClasses = c("numeric", "numeric", "numeric", "character", "character", "integer", "integer"))
+# whole-number weights are frequency weights: the rows repeated that many times
+d <- d[rep(seq_len(nrow(d)), d$weight), ]
 late <- any(d$entry > 0)
 g <- function(x) if (is.null(x) || length(x) == 0 || is.na(x)) "NA" else sprintf("%.17g", x)
 one <- function(tag, expr) {
@@ -48,6 +50,10 @@ if (!late) {
                                           control = coxph.control(iter.max = 0)))))
   one("strata|0", sc(suppressWarnings(coxph(Surv(entry, duration, event) ~ factor(grp) + strata(stratum), data = d,
                                            ties = "exact", control = coxph.control(iter.max = 0)))))
+  # no two events tie: Breslow's score test is the same test
+  if (!any(duplicated(d$duration[d$event == 1])))
+    one("breslow|0", sc(suppressWarnings(coxph(Surv(entry, duration, event) ~ factor(grp), data = d,
+                                              ties = "breslow", control = coxph.control(iter.max = 0)))))
 }
 '''
 
@@ -57,13 +63,13 @@ out <- commandArgs(TRUE)
 w <- function(df, f) write.csv(df, f, row.names = FALSE, quote = TRUE)
 l <- survival::lung; l <- l[!is.na(l$ph.ecog), ]
 w(data.frame(entry = 0, duration = l$time, event = as.integer(l$status == 2), grp = as.character(l$sex),
-             stratum = as.character(l$ph.ecog), part = seq_len(nrow(l)) %% 2), out[1])
+             stratum = as.character(l$ph.ecog), part = seq_len(nrow(l)) %% 2, weight = 1), out[1])
 a <- survival::aml
 w(data.frame(entry = 0, duration = a$time, event = a$status, grp = as.character(a$x), stratum = "all",
-             part = seq_len(nrow(a)) %% 3), out[2])
+             part = seq_len(nrow(a)) %% 3, weight = 1), out[2])
 v <- survival::veteran
 w(data.frame(entry = 0, duration = v$time, event = v$status, grp = as.character(v$trt),
-             stratum = as.character(v$celltype), part = seq_len(nrow(v)) %% 2), out[3])
+             stratum = as.character(v$celltype), part = seq_len(nrow(v)) %% 2, weight = 1), out[3])
 '''
 
 
@@ -103,11 +109,12 @@ def run_r(script, *args):
         os.unlink(f.name)
 
 
-def check(name, path, late_ok):
+def check(name, path, late_ok, weight_ok):
     rows = list(csv.DictReader(open(path, newline="")))
     late = any(float(r["entry"]) > 0 for r in rows)
-    if late and not late_ok:
-        print(f"note: {name} needs survival_agg(duration, churned, entry), not in this build: not compared")
+    weighted = any(int(r["weight"]) != 1 for r in rows)
+    if (late and not late_ok) or (weighted and not weight_ok):
+        print(f"note: {name} needs survival_agg with entry (and weight), not in this build: not compared")
         return
     ref = {}
     for line in run_r(R_SCRIPT, path).splitlines():
@@ -116,14 +123,16 @@ def check(name, path, late_ok):
     if not ref:
         failures.append(f"{name}: no answer from R")
         return
-    psql("DROP TABLE IF EXISTS d; CREATE TABLE d (entry float8, duration float8, event int, grp text, stratum text, part int)")
+    psql("DROP TABLE IF EXISTS d; CREATE TABLE d (entry float8, duration float8, event int, grp text, stratum text, "
+         "part int, weight int)")
     subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", DB, "-c",
                     "\\copy d FROM '" + path + "' WITH (FORMAT csv, HEADER true)"], check=True)
-    agg = "survival_agg(duration, event = 1, entry)" if late else "survival_agg(duration, event = 1)"
+    agg = ("survival_agg(duration, event = 1, entry, weight)" if weighted else
+           "survival_agg(duration, event = 1, entry)" if late else "survival_agg(duration, event = 1)")
     for (form, rho), (chisq, p) in sorted(ref.items()):
         if p is None:
             chisq = None  # R's "no test" (survdiff: chisq 0 with a NaN p-value): NULL here
-        if form == "plain":
+        if form in ("plain", "breslow"):
             q = (f"SELECT logrank_chisq(s, {rho}), logrank_p_value(s, {rho}) "
                  f"FROM (SELECT grp, {agg} s FROM d GROUP BY grp) x")
             if rho == 0:
@@ -140,25 +149,28 @@ def check(name, path, late_ok):
         close(f"{name} {form} rho={rho} p", num(pv), p, True)
 
 
-def gen(seed, groups, n, tmax, p_event, strata=("s",), shift=None, late=False):
+def gen(seed, groups, n, tmax, p_event, strata=("s",), shift=None, late=False, weights=False, real=False):
     rnd = random.Random(seed)
     rows = []
     for g in groups:
         for i in range(n):
             lo, hi = (shift or {}).get(g, (1, tmax))
-            d = rnd.randint(lo, hi)
+            d = round(rnd.uniform(lo, hi), 6) if real else rnd.randint(lo, hi)
             e = 1 if rnd.random() < p_event.get(g, 0.6) else 0
             entry = 0.0
             if late and rnd.random() < 0.4 and d > 1:
-                entry = rnd.choice([float(rnd.randint(0, d - 1)), rnd.uniform(0, d - 1)])
-            rows.append((entry, float(d), e, g, rnd.choice(strata), i % 2))
+                entry = rnd.choice([float(rnd.randint(0, int(d) - 1)), rnd.uniform(0, d - 1)])
+            if entry >= d:
+                entry = 0.0
+            w = rnd.choice([0, 1, 1, 2, 3]) if weights else 1
+            rows.append((entry, float(d), e, g, rnd.choice(strata), i % 2, w))
     return rows
 
 
 def write(path, rows):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["entry", "duration", "event", "grp", "stratum", "part"])
+        w.writerow(["entry", "duration", "event", "grp", "stratum", "part", "weight"])
         w.writerows(rows)
 
 
@@ -168,8 +180,9 @@ def main():
     tmp = tempfile.mkdtemp()
     try:
         psql("CREATE EXTENSION customer_success")
-        (late_ok,), = psql("SELECT to_regprocedure('survival_agg(float8, boolean, float8)') IS NOT NULL")
-        late_ok = late_ok == "t"
+        (late_ok, weight_ok), = psql("SELECT to_regprocedure('survival_agg(float8, boolean, float8)') IS NOT NULL, "
+                                     "to_regprocedure('survival_agg(float8, boolean, float8, float8)') IS NOT NULL")
+        late_ok, weight_ok = late_ok == "t", weight_ok == "t"
         sets = {
             "two-groups-ties": gen(1, ["a", "b"], 150, 20, {"a": 0.7, "b": 0.5}, strata=("x", "y")),
             "five-groups": gen(2, ["p1", "p2", "p3", "p4", "p5"], 60, 12, {"p3": 0.3}, strata=("x", "y", "z")),
@@ -180,7 +193,7 @@ def main():
             "no-events": gen(6, ["a", "b"], 30, 10, {"a": 0.0, "b": 0.0}),
             # group c: everyone censored before the first event, so E_c = 0 and survdiff drops it
             "no-one-at-risk": gen(7, ["a", "b"], 40, 10, {}, shift={"a": (3, 10), "b": (3, 10)}) +
-            [(0.0, 1.0, 0, "c", "s", 0), (0.0, 2.0, 0, "c", "s", 1)],
+            [(0.0, 1.0, 0, "c", "s", 0, 1), (0.0, 2.0, 0, "c", "s", 1, 1)],
             # p-values far in the tail: around 1e-200, and below the smallest double
             "tail-1e-200": gen(8, ["fast", "slow"], 500, 40, {"fast": 0.9, "slow": 0.2},
                                shift={"fast": (1, 12), "slow": (5, 40)}),
@@ -188,16 +201,22 @@ def main():
                                  shift={"fast": (1, 12), "slow": (5, 40)}),
             "tail-underflow": gen(9, ["fast", "slow"], 4000, 60, {"fast": 0.95, "slow": 0.1},
                                   shift={"fast": (1, 10), "slow": (8, 60)}),
-            "late-entry": gen(10, ["a", "b", "c"], 60, 15, {"b": 0.4}, strata=("x", "y"), late=True),
+            # late entry (exact score test; R's exact partial likelihood is
+            # exponential in the size of a tie, so ties stay small)
+            "late-entry": gen(10, ["a", "b", "c"], 25, 60, {"b": 0.4}, strata=("x", "y"), late=True),
+            "late-entry-no-ties": gen(12, ["a", "b"], 40, 50, {}, late=True, real=True),
+            # whole-number weights (0 included) = rows repeated
+            "weighted": gen(13, ["a", "b", "c"], 50, 12, {"c": 0.3}, strata=("x", "y"), weights=True),
+            "weighted-late": gen(14, ["a", "b"], 30, 60, {}, late=True, weights=True),
         }
         for name, rows in sets.items():
             path = os.path.join(tmp, name + ".csv")
             write(path, rows)
-            check(name, path, late_ok)
+            check(name, path, late_ok, weight_ok)
         shipped = [os.path.join(tmp, n + ".csv") for n in ("lung", "aml", "veteran")]
         run_r(R_SHIPPED, *shipped)
         for path in shipped:
-            check("survival::" + os.path.basename(path)[:-4], path, late_ok)
+            check("survival::" + os.path.basename(path)[:-4], path, late_ok, weight_ok)
     finally:
         subprocess.run(["dropdb", "--if-exists", DB], check=False)
     for f in failures[:30]:
