@@ -60,6 +60,13 @@ SELECT survival_at('v=1 reasons={} durations={} censored={} events={}'::competin
        cumulative_incidence_at('v=1 reasons={} durations={} censored={} events={}', 'a', 1),
        (SELECT count(*) FROM cumulative_incidence_curve('v=1 reasons={} durations={} censored={} events={}', 'a')) AS curve_rows;
 
+-- counts beyond 2^53 (not exact as doubles): the risk set is counted in
+-- integers, so the last customer, who entered late, is still at risk at 2
+-- and S falls to exactly 0, F_a to 1
+SELECT survival_at(s, 3) AS s, cumulative_incidence_at(s, 'a', 3) AS f_a,
+       (SELECT at_risk FROM cumulative_incidence_curve(s, 'a') WHERE duration = 2) AS at_risk_2
+FROM (SELECT 'v=1 reasons={"a"} durations={0.5,1,2} entered={1,0,0} censored={0,0,0} events={{0,9007199254740993,1}}'::competing_risks_summary AS s) x;
+
 -- Errors: 22023 / 22003 naming the function and the value
 SELECT cs_test.error_of($$SELECT competing_risks_agg(d, r) FROM (VALUES (1::float8, '')) v(d, r)$$);
 SELECT cs_test.error_of($$SELECT competing_risks_agg(1, repeat('x', 64))$$);

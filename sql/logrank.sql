@@ -60,6 +60,11 @@ SELECT cs_test.error_of($$SELECT logrank_p_value(s, 0, repeat('g', 256), NULL)
 SELECT cs_test.error_of($$SELECT logrank_chisq(s, 0, 'g', repeat('s', 256))
                           FROM (SELECT survival_agg(dur, churned) s FROM lr) g$$);
 SELECT cs_test.error_of($$SELECT logrank_accum(NULL, survival_agg(1, true))$$);
+-- at most 1,000 groups compared (the variance is k x k)
+SELECT cs_test.error_of($$SELECT logrank_chisq(s) FROM (SELECT i, survival_agg(i % 7 + 1, i % 2 = 0) s
+                          FROM generate_series(1, 1001) i GROUP BY i) g$$);
+SELECT logrank_chisq(s) > 0 AS thousand_groups_ok FROM (SELECT i, survival_agg(i % 7 + 1, i % 2 = 0) s
+                          FROM generate_series(1, 1000) i GROUP BY i) g;
 
 -- the state type: text and binary round trips, malformed values rejected
 SELECT 'v=1 flags=7 rho=0.5 groups={{"A","x",2,{1,0,1,0,2,0,1,0}},{"B","x",2,{3,0,1,0,4,0,0,1}}}'::logrank_state;

@@ -204,3 +204,5 @@ FROM cs_test.send_recv_cases ORDER BY typ::text, label;
 -- byte 1, then the fields in network order
 SELECT nps_summary_send('v=1 counts={0,0,0,0,0,0,0,0,0,0,9223372036854775807}');
 SELECT survival_summary_send('v=1 at=0.5 durations={-0} churned={1} censored={0}');
+
+DROP AGGREGATE cs_test.logrank_state_of(survival_summary, float8, text, text);

@@ -793,8 +793,8 @@ typedef struct CrWalk
 	double	   *vr;
 	double		su;
 	double	   *sv;
-	double		*suv;
-	double		left;			/* customers at risk after it */
+	double	   *suv;
+	int64		left;			/* customers at risk after it (exact) */
 	double		var_surv;
 	double	   *var_cif;
 } CrWalk;
@@ -816,7 +816,7 @@ cr_walk_init(CrWalk *w, CrSummary *s, bool with_var)
 			initial += counts[(Size) i * w->cols + k];
 		initial -= counts[(Size) i * w->cols + CR_COL_ENTERED];
 	}
-	w->left = (double) initial;
+	w->left = initial;
 	w->at_risk = 0.0;
 	w->surv = 1.0;
 	w->cif = palloc0(sizeof(double) * Max(r, 1));
@@ -833,8 +833,9 @@ cr_walk_step(CrWalk *w)
 {
 	int32		r = w->s->nreasons;
 	int64	   *row;
+	int64		di = 0;
 	double		n;
-	double		d = 0.0;
+	double		d;
 	double		c;
 	double		a;
 	double		p0 = w->surv;
@@ -843,21 +844,28 @@ cr_walk_step(CrWalk *w)
 		return false;
 	row = &cr_counts(w->s)[(Size) w->j * w->cols];
 	w->j++;
-	n = w->left;
-	c = (double) row[CR_COL_CENSORED];
+
+	/*
+	 * Counts in exact integers (cr_check() made sure that nobody leaves who
+	 * is not at risk, and that no sum overflows), so that n >= d + c holds
+	 * exactly and 0 <= a <= 1 even for counts beyond 2^53.
+	 */
 	for (int32 k = 0; k < r; k++)
-		d += (double) row[CR_COL_REASON + k];
+		di += row[CR_COL_REASON + k];
+	n = (double) w->left;
+	d = (double) di;
+	c = (double) row[CR_COL_CENSORED];
 	w->at_risk = n;
-	w->left = n - d - c + (double) row[CR_COL_ENTERED];
-	if (d == 0.0 && c == 0.0)
+	a = w->left > 0 ? (double) (w->left - di) / n : 1.0;
+	w->left += row[CR_COL_ENTERED] - di - row[CR_COL_CENSORED];
+	if (di == 0 && row[CR_COL_CENSORED] == 0)
 		return true;
-	a = (n - d) / n;
 
 	if (w->with_var)
 	{
 		double		ur_new = a * w->ur + p0 * (d / n) / n;
 		double		ue = ur_new - p0 / n;	/* a leaver with an event */
-		double		after = n - d - c;
+		double		after = (double) (w->left - row[CR_COL_ENTERED]);
 
 		/* those who left before: the linear map of this step */
 		for (int32 k = 0; k < r; k++)

@@ -50,7 +50,8 @@
 #define LR_FLAG_NO_STRATUM	0x08	/* rows gave a NULL stratum */
 #define LR_FLAGS			0x0f
 #define LR_MAX_KEY			255		/* bytes of a grp or stratum name */
-#define LR_MAX_GROUPS		10000	/* distinct groups in one test */
+#define LR_MAX_GROUPS		10000	/* rows (summaries) in one test */
+#define LR_MAX_K			1000	/* groups compared (k), for the k x k variance */
 #define LR_MIN_CAP			1024
 
 typedef struct LrState
@@ -500,7 +501,7 @@ lr_merge(const LrRecord *a, const LrRecord *b)
  * variance, where R's survdiff reports no p-value or fails).
  */
 static bool
-lr_statistic(LrState *s, double *chisq, int *df)
+lr_statistic(const char *fname, LrState *s, double *chisq, int *df)
 {
 	LrGroup    *g = palloc(sizeof(LrGroup) * Max(s->ngroups, 1));
 	int32		ng = 0;
@@ -563,7 +564,14 @@ lr_statistic(LrState *s, double *chisq, int *df)
 				}
 		}
 		if (g[i].index < 0)
+		{
+			if (k >= LR_MAX_K)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("%s: too many groups", fname),
+						 errdetail("A log-rank test compares at most %d groups.", LR_MAX_K)));
 			g[i].index = k++;
+		}
 	}
 
 	/*
@@ -742,7 +750,7 @@ logrank_chisq_final(PG_FUNCTION_ARGS)
 	double		chisq;
 	int			df;
 
-	if (!lr_statistic(lr_read(PG_GETARG_DATUM(0)), &chisq, &df))
+	if (!lr_statistic(lr_fname(fcinfo), lr_read(PG_GETARG_DATUM(0)), &chisq, &df))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(chisq);
 }
@@ -754,7 +762,7 @@ logrank_p_value_final(PG_FUNCTION_ARGS)
 	double		chisq;
 	int			df;
 
-	if (!lr_statistic(lr_read(PG_GETARG_DATUM(0)), &chisq, &df))
+	if (!lr_statistic(lr_fname(fcinfo), lr_read(PG_GETARG_DATUM(0)), &chisq, &df))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(cs_chisq_upper_tail(chisq, df));
 }

@@ -133,7 +133,7 @@ FROM (SELECT a.account_id, a.fit, w::date AS week,
 -- failures are commoner on the cheap plan, poor fits downgrade to the free
 -- tier.  Drawn from a hash of the account id (no random(): the tables above
 -- stay as they were).
-CREATE TABLE cancellations (account_id int PRIMARY KEY REFERENCES accounts, churned_on date NOT NULL, reason text NOT NULL);
+CREATE TABLE cancellations (account_id int PRIMARY KEY, churned_on date NOT NULL, reason text NOT NULL);
 INSERT INTO cancellations
 SELECT account_id, churned_on,
        CASE WHEN u < CASE plan WHEN 'Starter' THEN 0.35 ELSE 0.15 END THEN 'payment failure'
