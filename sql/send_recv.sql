@@ -101,6 +101,8 @@ INSERT INTO cs_test.send_recv_cases VALUES
 ('survival_summary', 'extreme durations, maximum count',
  'v=1 at=1.7976931348623157e308 durations={0,5e-324,2.2250738585072014e-308,1.7976931348623157e308} churned={9223372036854775804,0,1,0} censored={0,1,0,1}'),
 ('survival_summary', 'maximum censored count', 'v=1 durations={12} churned={0} censored={9223372036854775807}'),
+('survival_summary', 'late entry and weights, extreme values',
+ 'v=1 at=2 weighted=true durations={0,5e-324,2.2250738585072014e-308,1.7976931348623157e308} entered={1e+300,0,5e-324,0} churned={0,0.5,0,1e+300} censored={0,5e-324,0,0.25}'),
 ('competing_risks_summary', 'empty', 'v=1 reasons={} durations={} censored={} events={}'),
 ('competing_risks_summary', 'extreme durations, maximum count, quoted reasons',
  'v=1 reasons={"a,\"b\"","x\\y","é"} durations={0,5e-324,2.2250738585072014e-308,1.7976931348623157e308} censored={9223372036854775804,0,0,1} events={{0,1,0,0},{0,0,1,0},{0,0,0,0}}'),
@@ -147,6 +149,13 @@ SELECT 'survival_summary', 'from survival_agg', survival_agg(sqrt(i), i % 3 = 0)
 UNION ALL
 SELECT 'survival_summary', 'from survival_agg (ties)', survival_agg(i % 17, i % 4 = 0)::text
 FROM generate_series(1, 3000) i
+UNION ALL
+SELECT 'survival_summary', 'from survival_agg with entry', survival_agg(1 + sqrt(i), i % 3 = 0, (i % 5) / 2.0)::text
+FROM generate_series(1, 300) i
+UNION ALL
+SELECT 'survival_summary', 'from survival_agg with entry and weights',
+       survival_agg(1 + sqrt(i), i % 3 = 0, (i % 5) / 2.0, 1.0 / i)::text
+FROM generate_series(1, 300) i
 UNION ALL
 SELECT 'competing_risks_summary', 'from competing_risks_agg',
        competing_risks_agg(sqrt(i), (ARRAY[NULL, 'voluntary', 'payment failure', 'downgrade to free'])[1 + i % 4])::text
