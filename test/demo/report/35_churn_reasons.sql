@@ -9,7 +9,7 @@ WITH lifetimes AS (
 	SELECT plan, survival_agg(months, churned) AS s FROM lifetimes GROUP BY plan
 )
 SELECT count(*) AS plans, round(logrank_chisq(s)::numeric, 1) AS chisq,
-       logrank_p_value(s) AS p_value, logrank_p_value(s, 1) AS p_value_peto_peto
+       logrank_p_value(s) AS p_value, logrank_p_value(s, 1) AS p_value_peto
 FROM by_plan;
 
 \echo
