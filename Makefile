@@ -9,7 +9,10 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # The install script is assembled from src/common.sql followed by one piece
 # per metric family (src/<family>.sql), each self-contained.
-SQL_PARTS   = src/common.sql $(filter-out src/common.sql,$(sort $(wildcard src/*.sql)))
+# Pieces that use another family's types come after the others (sbg fits a
+# survival_summary).
+SQL_LATE    = src/sbg.sql
+SQL_PARTS   = src/common.sql $(filter-out src/common.sql $(SQL_LATE),$(sort $(wildcard src/*.sql))) $(SQL_LATE)
 # Only the default_version's script is generated: the scripts of released
 # versions (customer_success--1.0.sql) are frozen, committed as released, and
 # installed beside it with the upgrade scripts (customer_success--<old>--<new>.sql),

@@ -188,6 +188,17 @@ SELECT c.i, count(a.t)::float8 AS x, coalesce(max(a.t), 0) AS tx
 FROM c LEFT JOIN alive a ON a.i = c.i AND a.t <= 40 AND a.gone IS NOT TRUE GROUP BY c.i;
 INSERT INTO cs_test.send_recv_cases SELECT 'bgnbd_model', 'from bgnbd_fit', bgnbd_fit(x, tx, 40)::text FROM bgnbd_sim;
 
+-- sBG: the extremes, and a fit of the Fader & Hardie 2007 "regular" cohort
+INSERT INTO cs_test.send_recv_cases VALUES
+('sbg_model', 'largest finite parameters, maximum count',
+ 'v=1 alpha=1.7976931348623157e308 beta=1.7976931348623157e308 log_likelihood=-1.7976931348623157e308 customers=9223372036854775807'),
+('sbg_model', 'subnormal parameters, no customers',
+ 'v=1 alpha=5e-324 beta=2.2250738585072014e-308 log_likelihood=-0 customers=0');
+INSERT INTO cs_test.send_recv_cases
+SELECT 'sbg_model', 'from sbg_fit', sbg_fit(survival_agg(d, c))::text
+FROM (VALUES (1.0, true, 369), (2, true, 163), (3, true, 86), (4, true, 56), (5, true, 37), (6, true, 27),
+             (7, true, 21), (7, false, 241)) v(d, c, n), generate_series(1, n);
+
 -- a log-rank state as the aggregates build it (the transition function
 -- without a final function)
 CREATE AGGREGATE cs_test.logrank_state_of(survival_summary, float8, text, text) (

@@ -51,6 +51,8 @@ extern double pred_frequency(const char *fname, double x);
 /* Special functions */
 extern double pred_digamma(double x);
 extern double pred_hyp2f1(double a, double b, double c, double z);
+/* lnG(x) - lnG(x + a), accurate for large x (bgnbd_counts.c) */
+extern double pred_lgamma_diff(double x, double a);
 
 /*
  * Minimises fn over n <= PRED_MAX_PARAMS parameters (in log space) starting

@@ -525,3 +525,111 @@ mrr_movement(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_TEXT_P(names[m]);
 }
+
+/* ---------- SaaS dashboard ratios ---------- */
+
+/* num / den, an error if it overflows (e.g. a loss of 1e-300) */
+static Datum
+retention_divide(FunctionCallInfo fcinfo, double num, double den)
+{
+	double		r = num / den;
+
+	if (unlikely(isinf(r)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: result is out of range for double precision",
+						get_func_name(fcinfo->flinfo->fn_oid))));
+	PG_RETURN_FLOAT8(r);
+}
+
+/*
+ * Customers paying at the end: the starting customers who did not churn
+ * plus the new ones.  The summary has no count of its own for them, and
+ * needs none: every customer with mrr_end > 0 is one or the other.
+ */
+static inline int64
+retention_ending_count(const RetentionSummary *s)
+{
+	return cs_add_count(s->starting_customers - s->churned_customers, s->new_customers);
+}
+
+PG_FUNCTION_INFO_V1(retention_ending_customers);
+Datum
+retention_ending_customers(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(retention_ending_count(SUMMARY_ARG()));
+}
+
+/* (new + expansion MRR) / (contraction + churned MRR); NULL when nothing was lost */
+PG_FUNCTION_INFO_V1(retention_quick_ratio);
+Datum
+retention_quick_ratio(PG_FUNCTION_ARGS)
+{
+	RetentionSummary *s = SUMMARY_ARG();
+	CsSum		gained = s->new_mrr;
+	CsSum		lost = s->contraction;
+	double		den;
+
+	cs_sum_merge(&gained, &s->expansion);
+	cs_sum_merge(&lost, &s->churned);
+	den = cs_sum_value(&lost);
+	if (!(den > 0))
+		PG_RETURN_NULL();
+	return retention_divide(fcinfo, cs_sum_value(&gained), den);
+}
+
+/*
+ * ending MRR / starting MRR - 1, computed as (retained + new - starting) /
+ * starting so that a small growth keeps its digits; NULL without starting
+ * MRR
+ */
+PG_FUNCTION_INFO_V1(retention_mrr_growth_rate);
+Datum
+retention_mrr_growth_rate(PG_FUNCTION_ARGS)
+{
+	RetentionSummary *s = SUMMARY_ARG();
+	CsSum		num = s->retained;
+
+	cs_sum_merge(&num, &s->new_mrr);
+	retention_sub(&num, &s->starting);
+	return retention_ratio(fcinfo, s, &num);
+}
+
+/* average revenue per account: ending MRR / ending customers */
+PG_FUNCTION_INFO_V1(retention_arpa);
+Datum
+retention_arpa(PG_FUNCTION_ARGS)
+{
+	RetentionSummary *s = SUMMARY_ARG();
+	int64		n = retention_ending_count(s);
+	CsSum		total = s->retained;
+
+	if (n == 0)
+		PG_RETURN_NULL();
+	cs_sum_merge(&total, &s->new_mrr);
+	PG_RETURN_FLOAT8(cs_sum_value(&total) / (double) n);
+}
+
+/* annual run rate: 12 x ending MRR */
+PG_FUNCTION_INFO_V1(retention_arr);
+Datum
+retention_arr(PG_FUNCTION_ARGS)
+{
+	RetentionSummary *s = SUMMARY_ARG();
+	CsSum		total = s->retained;
+
+	cs_sum_merge(&total, &s->new_mrr);
+	return retention_divide(fcinfo, 12.0 * cs_sum_value(&total), 1.0);
+}
+
+/* new MRR / new customers; NULL without new customers */
+PG_FUNCTION_INFO_V1(retention_average_sale_price);
+Datum
+retention_average_sale_price(PG_FUNCTION_ARGS)
+{
+	RetentionSummary *s = SUMMARY_ARG();
+
+	if (s->new_customers == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(cs_sum_value(&s->new_mrr) / (double) s->new_customers);
+}

@@ -121,6 +121,36 @@ COMMENT ON FUNCTION starting_customers(retention_summary) IS 'Number of starting
 COMMENT ON FUNCTION churned_customers(retention_summary) IS 'Number of churned customers (mrr_start > 0, mrr_end = 0)';
 COMMENT ON FUNCTION new_customers(retention_summary) IS 'Number of new customers (mrr_start = 0, mrr_end > 0)';
 
+-- SaaS dashboard ratios (1.2)
+CREATE FUNCTION ending_customers(retention_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'retention_ending_customers' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ending_customers(retention_summary) IS 'Number of customers paying at the end of the period (mrr_end > 0): starting customers who did not churn plus new customers';
+CREATE FUNCTION quick_ratio(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_quick_ratio' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE quick_ratio(mrr_start double precision, mrr_end double precision) (
+	SFUNC = retention_accum, STYPE = retention_summary,
+	FINALFUNC = quick_ratio, COMBINEFUNC = retention_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION quick_ratio(retention_summary) IS 'SaaS quick ratio: (new + expansion MRR) / (contraction + churned MRR); NULL when no MRR was lost';
+COMMENT ON AGGREGATE quick_ratio(double precision, double precision) IS 'SaaS quick ratio: (new + expansion MRR) / (contraction + churned MRR) of one period, one row per customer with its MRR at the start and at the end; NULL when no MRR was lost';
+CREATE FUNCTION mrr_growth_rate(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_mrr_growth_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE mrr_growth_rate(mrr_start double precision, mrr_end double precision) (
+	SFUNC = retention_accum, STYPE = retention_summary,
+	FINALFUNC = mrr_growth_rate, COMBINEFUNC = retention_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION mrr_growth_rate(retention_summary) IS 'MRR growth rate: ending MRR / starting MRR - 1; NULL without starting MRR';
+COMMENT ON AGGREGATE mrr_growth_rate(double precision, double precision) IS 'MRR growth rate: ending MRR / starting MRR - 1 of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
+CREATE FUNCTION arpa(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_arpa' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION arpa(retention_summary) IS 'Average revenue per account: ending MRR / ending customers; NULL without ending customers';
+CREATE FUNCTION arr(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_arr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION arr(retention_summary) IS 'Annual run rate: 12 x ending MRR';
+CREATE FUNCTION average_sale_price(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_average_sale_price' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION average_sale_price(retention_summary) IS 'Average sale price: new MRR / new customers; NULL without new customers';
+
 CREATE FUNCTION mrr_movement(previous_mrr double precision, current_mrr double precision,
                              was_customer boolean DEFAULT false) RETURNS text
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;

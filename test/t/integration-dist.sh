@@ -45,6 +45,9 @@ PY
 cd "unpacked/customer_success-$version"
 /usr/bin/python3 test/check-meta.py .
 make -s -j2 PG_CONFIG="${PG_CONFIG:-pg_config}" >/dev/null
-cat src/common.sql $(ls src/*.sql | grep -v '^src/common.sql$' | sort) | cmp - "customer_success--$version.sql"
+# the order of the Makefile: common.sql, the families sorted, then SQL_LATE
+late=$(sed -n 's/^SQL_LATE *= *//p' Makefile)
+cat src/common.sql $(ls src/*.sql | grep -v '^src/common.sql$' | grep -vxF -e "${late:-/none}" | sort) $late |
+	cmp - "customer_success--$version.sql"
 [ -f customer_success.so ] || { echo "the unpacked archive did not build" >&2; exit 1; }
 echo "make dist: $zip builds"
