@@ -48,16 +48,12 @@ retention_new(MemoryContext ctx)
 	return s;
 }
 
+static const CsSummaryType retention_type = {RETENTION_TYPE, RETENTION_BYTES, NULL};
+
 static RetentionSummary *
 retention_fetch(Datum d)
 {
-	RetentionSummary *s = cs_fetch_summary(d, RETENTION_TYPE, RETENTION_BYTES);
-
-	if (VARSIZE(s) != RETENTION_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted %s value", RETENTION_TYPE)));
-	return s;
+	return cs_summary_fetch(&retention_type, d);
 }
 
 /*
@@ -130,11 +126,11 @@ retention_accum(PG_FUNCTION_ARGS)
 
 	if (unlikely(PG_ARGISNULL(0)))
 	{
-		MemoryContext aggctx = cs_agg_context(fcinfo);
-
+		cs_agg_context(fcinfo);
 		if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 			PG_RETURN_NULL();
-		state = retention_new(aggctx);
+		/* made here, copied into the aggregate context by the executor */
+		state = retention_new(CurrentMemoryContext);
 	}
 	else
 	{
@@ -187,24 +183,13 @@ PG_FUNCTION_INFO_V1(retention_combine);
 Datum
 retention_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = cs_agg_context(fcinfo);
 	RetentionSummary *state;
 	RetentionSummary *other;
+	Datum		result;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-	}
+	if (cs_combine_nulls(fcinfo, &retention_type, &result))
+		return result;
 	other = retention_fetch(PG_GETARG_DATUM(1));
-
-	if (PG_ARGISNULL(0))
-	{
-		state = MemoryContextAlloc(aggctx, RETENTION_BYTES);
-		memcpy(state, other, RETENTION_BYTES);
-		PG_RETURN_POINTER(state);
-	}
 	state = (RetentionSummary *) PG_GETARG_POINTER(0);
 	state->starting_customers = cs_add_count(state->starting_customers, other->starting_customers);
 	state->churned_customers = cs_add_count(state->churned_customers, other->churned_customers);
@@ -488,9 +473,9 @@ mrr_movement_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 /*
  * 'new', 'reactivation', 'expansion', 'contraction', 'churn', 'retained'
  * or 'inactive'; NULL MRR counts as 0 and a NULL was_customer as false.
- * The seven text values are built once per call site (in fn_mcxt) and
- * returned as they are, as functions returning one of their arguments do:
- * no allocation per row.
+ * The seven text values are built once per call site (in fn_mcxt); each
+ * call returns a fresh copy of one, since a caller may free or modify what a
+ * function returns.
  */
 PG_FUNCTION_INFO_V1(mrr_movement);
 Datum
@@ -523,7 +508,7 @@ mrr_movement(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 		fcinfo->flinfo->fn_extra = names;
 	}
-	PG_RETURN_TEXT_P(names[m]);
+	PG_RETURN_TEXT_P(memcpy(palloc(VARSIZE(names[m])), names[m], VARSIZE(names[m])));
 }
 
 /* ---------- SaaS dashboard ratios ---------- */

@@ -44,9 +44,8 @@ typedef struct SbgModel
 static const char *const sbg_names[] = {"alpha", "beta"};
 
 static const PredModelType sbg_model_type = {
-	.type_name = "sbg_model",
+	.type = {"sbg_model", sizeof(SbgModel), NULL},
 	.params_fname = "sbg_params",
-	.size = sizeof(SbgModel),
 	.nparams = 2,
 	.names = sbg_names,
 	.param_off = {offsetof(SbgModel, alpha), offsetof(SbgModel, beta)},

@@ -1,7 +1,6 @@
 
--- Log-rank tests: comparing the survival of groups (R's survdiff); C in
--- src/logrank.c.  Named survival_* so that it follows survival.sql, whose
--- survival_summary it takes.
+-- Log-rank tests: comparing the survival of groups (R's survdiff).  Takes
+-- survival.sql's survival_summary, so it is in the Makefile's SQL_LATE.
 
 CREATE TYPE logrank_state;
 CREATE FUNCTION logrank_state_in(cstring) RETURNS logrank_state
