@@ -708,25 +708,8 @@ lr_statistic(const char *fname, LrState *s, double *chisq, int *df)
 
 		for (int32 i = 0; i < m; i++)
 			maxdiag = Max(maxdiag, a[i * m + i]);
-		for (int32 j = 0; j < m; j++)
-		{
-			double		djj = a[j * m + j];
-
-			for (int32 l = 0; l < j; l++)
-				djj -= a[j * m + l] * a[j * m + l];
-			if (!(djj > 1e-12 * maxdiag) || !isfinite(djj))
-				return false;
-			djj = sqrt(djj);
-			a[j * m + j] = djj;
-			for (int32 i = j + 1; i < m; i++)
-			{
-				double		v = a[i * m + j];
-
-				for (int32 l = 0; l < j; l++)
-					v -= a[i * m + l] * a[j * m + l];
-				a[i * m + j] = v / djj;
-			}
-		}
+		if (!isfinite(maxdiag) || cs_cholesky(a, m, 1e-12 * maxdiag) >= 0)
+			return false;
 		for (int32 i = 0; i < m; i++)
 		{
 			double		v = z[i];
