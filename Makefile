@@ -13,8 +13,8 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # src/<template>.sql.in` block is written out as the template with its
 # @key@ values filled in, so that every object is plain SQL in the script.
 # Pieces that use another family's types come after the others (sbg fits a
-# survival_summary).
-SQL_LATE    = src/sbg.sql
+# survival_summary, the log-rank tests take one per group).
+SQL_LATE    = src/sbg.sql src/logrank.sql
 SQL_PARTS   = src/common.sql $(filter-out src/common.sql $(SQL_LATE),$(sort $(wildcard src/*.sql))) $(SQL_LATE)
 SQL_MAKE    = awk -f src/expand.awk $(SQL_PARTS)
 # Only the default_version's script is generated: the scripts of released

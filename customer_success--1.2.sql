@@ -200,6 +200,77 @@ COMMENT ON AGGREGATE auc_lower(double precision, boolean) IS 'Lower bound of the
 COMMENT ON AGGREGATE auc_upper(double precision, boolean) IS 'Upper bound of the 95% DeLong confidence interval of the ROC AUC, as pROC::ci.auc(method = "delong"), clamped to [0, 1]; NULL with fewer than two rows of either outcome';
 COMMENT ON AGGREGATE auc_lower(double precision, boolean, double precision) IS 'Lower bound of the DeLong confidence interval of the ROC AUC at the given confidence level (strictly between 0 and 1, the same on every row), as pROC::ci.auc(method = "delong"), clamped to [0, 1]; NULL with fewer than two rows of either outcome';
 COMMENT ON AGGREGATE auc_upper(double precision, boolean, double precision) IS 'Upper bound of the DeLong confidence interval of the ROC AUC at the given confidence level (strictly between 0 and 1, the same on every row), as pROC::ci.auc(method = "delong"), clamped to [0, 1]; NULL with fewer than two rows of either outcome';
+
+-- Churn by reason: competing risks (Aalen-Johansen cumulative incidence)
+
+CREATE TYPE competing_risks_summary;
+CREATE FUNCTION competing_risks_summary_in(cstring) RETURNS competing_risks_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION competing_risks_summary_out(competing_risks_summary) RETURNS cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION competing_risks_summary_recv(internal) RETURNS competing_risks_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION competing_risks_summary_send(competing_risks_summary) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE competing_risks_summary (
+	INPUT = competing_risks_summary_in, OUTPUT = competing_risks_summary_out,
+	RECEIVE = competing_risks_summary_recv, SEND = competing_risks_summary_send,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
+);
+COMMENT ON TYPE competing_risks_summary IS 'Mergeable competing-risks summary: per distinct duration, the churn events of each reason, the censored (still active) customers and, with late entry, the customers who entered then';
+
+CREATE FUNCTION competing_risks_accum(competing_risks_summary, double precision, text)
+	RETURNS competing_risks_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION competing_risks_entry_accum(competing_risks_summary, double precision, text, double precision)
+	RETURNS competing_risks_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION competing_risks_combine(competing_risks_summary, competing_risks_summary)
+	RETURNS competing_risks_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION competing_risks_agg_final(competing_risks_summary) RETURNS competing_risks_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE competing_risks_agg(duration double precision, reason text) (
+	SFUNC = competing_risks_accum, STYPE = competing_risks_summary,
+	FINALFUNC = competing_risks_agg_final, COMBINEFUNC = competing_risks_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE competing_risks_agg(duration double precision, reason text, entry double precision) (
+	SFUNC = competing_risks_entry_accum, STYPE = competing_risks_summary,
+	FINALFUNC = competing_risks_agg_final, COMBINEFUNC = competing_risks_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE rollup(competing_risks_summary) (
+	SFUNC = competing_risks_combine, STYPE = competing_risks_summary,
+	FINALFUNC = competing_risks_agg_final, COMBINEFUNC = competing_risks_combine, PARALLEL = SAFE
+);
+
+CREATE FUNCTION cumulative_incidence_at(competing_risks_summary, reason text, t double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cumulative_incidence_curve(competing_risks_summary, reason text)
+	RETURNS TABLE (duration double precision, at_risk double precision, events double precision,
+	               cumulative_incidence double precision, std_error double precision)
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 100;
+CREATE FUNCTION survival_at(competing_risks_summary, t double precision) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'competing_risks_survival_at' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION competing_risks_reasons(competing_risks_summary) RETURNS text[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION competing_risks_summary_in(cstring) IS 'Reads a competing_risks_summary from its text form';
+COMMENT ON FUNCTION competing_risks_summary_out(competing_risks_summary) IS 'Writes a competing_risks_summary as text: v=1 reasons={"r",...} durations={t,...} [entered={n,...}] censored={n,...} events={{n,...},...}';
+COMMENT ON FUNCTION competing_risks_summary_recv(internal) IS 'Reads a competing_risks_summary from its binary form';
+COMMENT ON FUNCTION competing_risks_summary_send(competing_risks_summary) IS 'Writes a competing_risks_summary in binary form';
+COMMENT ON FUNCTION competing_risks_accum(competing_risks_summary, double precision, text) IS 'Transition function of competing_risks_agg(duration, reason): counts one customer, churned for reason or censored when reason is NULL';
+COMMENT ON FUNCTION competing_risks_entry_accum(competing_risks_summary, double precision, text, double precision) IS 'Transition function of competing_risks_agg(duration, reason, entry): counts one customer observed from age entry';
+COMMENT ON FUNCTION competing_risks_combine(competing_risks_summary, competing_risks_summary) IS 'Merges two competing-risks summaries (combine function, and transition of rollup)';
+COMMENT ON FUNCTION competing_risks_agg_final(competing_risks_summary) IS 'Final function of competing_risks_agg() and rollup(): the summary with one row of counts per distinct duration, sorted';
+COMMENT ON AGGREGATE competing_risks_agg(double precision, text) IS 'Mergeable competing-risks summary of (duration, reason) per customer: reason is why the customer churned (at most 63 bytes, not empty), NULL for a customer still active (censored)';
+COMMENT ON AGGREGATE competing_risks_agg(double precision, text, double precision) IS 'Mergeable competing-risks summary with late entry: the customer is at risk at ages t with entry < t <= duration, as R''s Surv(entry, duration, status)';
+COMMENT ON AGGREGATE rollup(competing_risks_summary) IS 'Merges competing-risks summaries of disjoint sets of customers';
+COMMENT ON FUNCTION cumulative_incidence_at(competing_risks_summary, text, double precision) IS 'Aalen-Johansen cumulative incidence: probability of having churned for reason by age t, from 0 to 1 (0 for a reason never seen); NULL when empty';
+COMMENT ON FUNCTION cumulative_incidence_curve(competing_risks_summary, text) IS 'Cumulative incidence of one reason: a row per distinct duration at which a customer leaves, with the number at risk, that reason''s churn events, the Aalen-Johansen cumulative incidence and its infinitesimal-jackknife standard error (as R''s survfit; NULL with late entry)';
+COMMENT ON FUNCTION survival_at(competing_risks_summary, double precision) IS 'Probability of no churn of any reason by age t (Kaplan-Meier on all reasons together); NULL when empty';
+COMMENT ON FUNCTION competing_risks_reasons(competing_risks_summary) IS 'The churn reasons a competing-risks summary has seen, sorted bytewise';
 -- Health score
 
 CREATE FUNCTION health_scale(value double precision, red double precision, green double precision)
@@ -1039,3 +1110,78 @@ COMMENT ON FUNCTION sbg_params(sbg_model) IS 'Parameters of an sBG model: alpha,
 COMMENT ON FUNCTION sbg_survival_at(sbg_model, double precision) IS 'Projected share of a cohort still subscribed after t whole periods: S(t) = B(alpha, beta + t) / B(alpha, beta)';
 COMMENT ON FUNCTION sbg_retention_rate(sbg_model, double precision) IS 'Projected renewal rate at period t (t >= 1, whole): (beta + t - 1) / (alpha + beta + t - 1)';
 COMMENT ON FUNCTION sbg_derl(sbg_model, double precision, integer) IS 'Discounted expected residual lifetime, in payments, of a customer who has renewed `renewals` times (Fader & Hardie 2010)';
+
+-- Log-rank tests: comparing the survival of groups (R's survdiff).  Takes
+-- survival.sql's survival_summary, so it is in the Makefile's SQL_LATE.
+
+CREATE TYPE logrank_state;
+CREATE FUNCTION logrank_state_in(cstring) RETURNS logrank_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION logrank_state_out(logrank_state) RETURNS cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION logrank_state_recv(internal) RETURNS logrank_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION logrank_state_send(logrank_state) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE logrank_state (
+	INPUT = logrank_state_in, OUTPUT = logrank_state_out,
+	RECEIVE = logrank_state_recv, SEND = logrank_state_send,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
+);
+COMMENT ON TYPE logrank_state IS 'State of the log-rank aggregates: the groups'' survival points (and names, for the stratified test), mergeable so that parallel query and Citus can split the test';
+
+CREATE FUNCTION logrank_accum(logrank_state, survival_summary) RETURNS logrank_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION logrank_rho_accum(logrank_state, survival_summary, double precision) RETURNS logrank_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION logrank_strata_accum(logrank_state, survival_summary, double precision, text, text)
+	RETURNS logrank_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION logrank_combine(logrank_state, logrank_state) RETURNS logrank_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION logrank_chisq_final(logrank_state) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION logrank_p_value_final(logrank_state) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE logrank_chisq(survival_summary) (
+	SFUNC = logrank_accum, STYPE = logrank_state,
+	FINALFUNC = logrank_chisq_final, COMBINEFUNC = logrank_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE logrank_p_value(survival_summary) (
+	SFUNC = logrank_accum, STYPE = logrank_state,
+	FINALFUNC = logrank_p_value_final, COMBINEFUNC = logrank_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE logrank_chisq(survival_summary, rho double precision) (
+	SFUNC = logrank_rho_accum, STYPE = logrank_state,
+	FINALFUNC = logrank_chisq_final, COMBINEFUNC = logrank_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE logrank_p_value(survival_summary, rho double precision) (
+	SFUNC = logrank_rho_accum, STYPE = logrank_state,
+	FINALFUNC = logrank_p_value_final, COMBINEFUNC = logrank_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE logrank_chisq(survival_summary, rho double precision, grp text, stratum text) (
+	SFUNC = logrank_strata_accum, STYPE = logrank_state,
+	FINALFUNC = logrank_chisq_final, COMBINEFUNC = logrank_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE logrank_p_value(survival_summary, rho double precision, grp text, stratum text) (
+	SFUNC = logrank_strata_accum, STYPE = logrank_state,
+	FINALFUNC = logrank_p_value_final, COMBINEFUNC = logrank_combine, PARALLEL = SAFE
+);
+
+COMMENT ON FUNCTION logrank_state_in(cstring) IS 'Reads a logrank_state from its text form';
+COMMENT ON FUNCTION logrank_state_out(logrank_state) IS 'Writes a logrank_state as text: v=1 flags=F rho=R groups={{grp,stratum,initial,{t,entered,churned,censored,...}},...}';
+COMMENT ON FUNCTION logrank_state_recv(internal) IS 'Reads a logrank_state from its binary form';
+COMMENT ON FUNCTION logrank_state_send(logrank_state) IS 'Writes a logrank_state in binary form';
+COMMENT ON FUNCTION logrank_accum(logrank_state, survival_summary) IS 'Transition function of logrank_chisq/logrank_p_value(summary): adds one group';
+COMMENT ON FUNCTION logrank_rho_accum(logrank_state, survival_summary, double precision) IS 'Transition function of logrank_chisq/logrank_p_value(summary, rho): adds one group; rho must be the same in every row';
+COMMENT ON FUNCTION logrank_strata_accum(logrank_state, survival_summary, double precision, text, text) IS 'Transition function of the stratified logrank_chisq/logrank_p_value: adds one (grp, stratum) summary';
+COMMENT ON FUNCTION logrank_combine(logrank_state, logrank_state) IS 'Merges two log-rank states (combine function)';
+COMMENT ON FUNCTION logrank_chisq_final(logrank_state) IS 'Final function of logrank_chisq(): the chi-square statistic';
+COMMENT ON FUNCTION logrank_p_value_final(logrank_state) IS 'Final function of logrank_p_value(): the chi-square upper tail of the statistic';
+COMMENT ON AGGREGATE logrank_chisq(survival_summary) IS 'Log-rank test over one survival summary per row (one row per group): chi-square statistic with k - 1 degrees of freedom, as R''s survdiff() chisq; NULL when fewer than two groups have churn events at risk';
+COMMENT ON AGGREGATE logrank_p_value(survival_summary) IS 'Log-rank test over one survival summary per row (one row per group): p-value of the chi-square statistic with k - 1 degrees of freedom, as R''s survdiff(); NULL when there is no test';
+COMMENT ON AGGREGATE logrank_chisq(survival_summary, double precision) IS 'Fleming-Harrington G-rho test (weights S(t-)^rho, rho = 1: Peto-Peto) over one summary per group: chi-square statistic, as R''s survdiff(rho = )';
+COMMENT ON AGGREGATE logrank_p_value(survival_summary, double precision) IS 'Fleming-Harrington G-rho test over one summary per group: p-value, as R''s survdiff(rho = )';
+COMMENT ON AGGREGATE logrank_chisq(survival_summary, double precision, text, text) IS 'Stratified G-rho test, one summary per (grp, stratum) row (rows of the same pair merged): chi-square statistic, as R''s survdiff(Surv(d, churned) ~ grp + strata(stratum), rho = ); a NULL stratum in every row means no strata';
+COMMENT ON AGGREGATE logrank_p_value(survival_summary, double precision, text, text) IS 'Stratified G-rho test, one summary per (grp, stratum) row: p-value, as R''s survdiff(Surv(d, churned) ~ grp + strata(stratum), rho = )';

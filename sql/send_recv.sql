@@ -103,6 +103,13 @@ INSERT INTO cs_test.send_recv_cases VALUES
 ('survival_summary', 'maximum censored count', 'v=1 durations={12} churned={0} censored={9223372036854775807}'),
 ('survival_summary', 'late entry and weights, extreme values',
  'v=1 at=2 weighted=true durations={0,5e-324,2.2250738585072014e-308,1.7976931348623157e308} entered={1e+300,0,5e-324,0} churned={0,0.5,0,1e+300} censored={0,5e-324,0,0.25}'),
+('competing_risks_summary', 'empty', 'v=1 reasons={} durations={} censored={} events={}'),
+('competing_risks_summary', 'extreme durations, maximum count, quoted reasons',
+ 'v=1 reasons={"a,\"b\"","x\\y","é"} durations={0,5e-324,2.2250738585072014e-308,1.7976931348623157e308} censored={9223372036854775804,0,0,1} events={{0,1,0,0},{0,0,1,0},{0,0,0,0}}'),
+('competing_risks_summary', 'late entry', 'v=1 reasons={"a"} durations={0,0.5,1} entered={2,1,0} censored={1,0,1} events={{0,1,1}}'),
+('logrank_state', 'empty', 'v=1 flags=0 rho=0 groups={}'),
+('logrank_state', 'stratified, extreme values',
+ 'v=1 flags=7 rho=-1.7976931348623157e308 groups={{"","",0,{}},{"A","say \"x\"",5e-324,{0,0,5e-324,0}},{"B","x",8.988465674311579e307,{2.2250738585072014e-308,8.988465674311579e307,8.988465674311579e307,0,1.7976931348623157e308,0,8.988465674311579e307,0}}}'),
 ('health_summary', 'one signal, empty', 'v=1 weights={1} sums={0} counts={0}'),
 ('health_summary', 'extreme weights, maximum count',
  'v=1 weights={5e-324,0,8.988465674311579e307} sums={9.223372036854776e+18,0,{4.611686018427388e+18,1024}} counts={9223372036854775807,0,9223372036854775807}'),
@@ -150,6 +157,14 @@ SELECT 'survival_summary', 'from survival_agg with entry and weights',
        survival_agg(1 + sqrt(i), i % 3 = 0, (i % 5) / 2.0, 1.0 / i)::text
 FROM generate_series(1, 300) i
 UNION ALL
+SELECT 'competing_risks_summary', 'from competing_risks_agg',
+       competing_risks_agg(sqrt(i), (ARRAY[NULL, 'voluntary', 'payment failure', 'downgrade to free'])[1 + i % 4])::text
+FROM generate_series(1, 300) i
+UNION ALL
+SELECT 'competing_risks_summary', 'from competing_risks_agg (late entry)',
+       competing_risks_agg(3 + i % 17, (ARRAY[NULL, 'voluntary', 'payment failure'])[1 + i % 3], (i % 5) / 2.0)::text
+FROM generate_series(1, 3000) i
+UNION ALL
 SELECT 'health_summary', 'from health_agg', health_agg(ARRAY[0.5, 0.3, 0.2], 1.0 / i, (i % 10) / 9.0, 0.1)::text
 FROM generate_series(1, 400) i
 UNION ALL
@@ -184,6 +199,15 @@ SELECT 'sbg_model', 'from sbg_fit', sbg_fit(survival_agg(d, c))::text
 FROM (VALUES (1.0, true, 369), (2, true, 163), (3, true, 86), (4, true, 56), (5, true, 37), (6, true, 27),
              (7, true, 21), (7, false, 241)) v(d, c, n), generate_series(1, n);
 
+-- a log-rank state as the aggregates build it (the transition function
+-- without a final function)
+CREATE AGGREGATE cs_test.logrank_state_of(survival_summary, float8, text, text) (
+	SFUNC = logrank_strata_accum, STYPE = logrank_state);
+INSERT INTO cs_test.send_recv_cases
+SELECT 'logrank_state', 'from logrank_strata_accum', cs_test.logrank_state_of(s, 0.5, 'plan ' || g % 3, 'region ' || g % 2)::text
+FROM (SELECT g, survival_agg(sqrt(i * g), (i + g) % 3 = 0) AS s
+      FROM generate_series(1, 50) i, generate_series(1, 8) g GROUP BY g) x;
+
 -- every base type of the extension has cases here: a new summary or model
 -- type must add its own (this returns the types without any)
 SELECT t.oid::regtype AS type_without_cases
@@ -200,3 +224,5 @@ FROM cs_test.send_recv_cases ORDER BY typ::text, label;
 -- byte 1, then the fields in network order
 SELECT nps_summary_send('v=1 counts={0,0,0,0,0,0,0,0,0,0,9223372036854775807}');
 SELECT survival_summary_send('v=1 at=0.5 durations={-0} churned={1} censored={0}');
+
+DROP AGGREGATE cs_test.logrank_state_of(survival_summary, float8, text, text);

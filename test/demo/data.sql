@@ -6,6 +6,8 @@
 --   nps_responses    NPS survey answers (0..10), quarterly per account
 --   csat_responses   CSAT answers (1..5) after support tickets
 --   usage_weekly     weekly usage signals for the last 26 weeks
+--   cancellations    why each churned account left (voluntary, payment failure,
+--                    downgrade to free), from the billing system
 --
 -- Every account has a hidden "fit" in [0, 1] that drives its churn hazard,
 -- expansion, survey answers and usage, so the metrics agree with each other
@@ -126,5 +128,18 @@ FROM (SELECT a.account_id, a.fit, w::date AS week,
       FROM accounts a
       CROSS JOIN generate_series(date '2026-05-04', date '2026-10-26', interval '7 days') w
       WHERE w >= a.signed_up AND (a.churned_on IS NULL OR w < a.churned_on)) s;
+
+-- why churned accounts left, as the billing system records it: card
+-- failures are commoner on the cheap plan, poor fits downgrade to the free
+-- tier.  Drawn from a hash of the account id (no random(): the tables above
+-- stay as they were).
+CREATE TABLE cancellations (account_id int PRIMARY KEY, churned_on date NOT NULL, reason text NOT NULL);
+INSERT INTO cancellations
+SELECT account_id, churned_on,
+       CASE WHEN u < CASE plan WHEN 'Starter' THEN 0.35 ELSE 0.15 END THEN 'payment failure'
+            WHEN u < CASE plan WHEN 'Starter' THEN 0.35 ELSE 0.15 END + 0.45 * (1 - fit) THEN 'downgrade to free'
+            ELSE 'voluntary' END
+FROM (SELECT account_id, plan, churned_on, fit, (hashint4(account_id) & 65535) / 65536.0 AS u
+      FROM accounts WHERE churned_on IS NOT NULL) a;
 
 ANALYZE;

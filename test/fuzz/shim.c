@@ -27,6 +27,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "port/pg_bswap.h"
 #include "utils/memutils.h"
 
@@ -537,4 +538,21 @@ unpack_sql_state(int sql_state)
 	}
 	buf[5] = '\0';
 	return buf;
+}
+
+/*
+ * Text stored in a summary (competing_risks_summary's reasons) is checked
+ * against the database encoding: here UTF-8, the encoding of the test
+ * clusters, with libpgcommon's verifier.
+ */
+bool
+pg_verifymbstr(const char *mbstr, int len, bool noError)
+{
+	if (pg_encoding_verifymbstr(PG_UTF8, mbstr, len) == len)
+		return true;
+	if (!noError)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("invalid byte sequence for encoding \"UTF8\"")));
+	return false;
 }

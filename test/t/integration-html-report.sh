@@ -126,6 +126,23 @@ SELECT format('title="%s (%s) M1: %s"', to_char(q, 'YYYY "Q"Q'), count(*),
 FROM l GROUP BY q HAVING min(months) >= 1;
 SQL
 fi
+if grep -q '<section id="churn-by-reason"' "$tmp/report.dom"; then
+	# cumulative incidence after one month by hand: everyone is at risk at 1
+	# (nobody leaves before), so F_reason(1) = churned for it at 1 / accounts
+	psql -X -At -v ON_ERROR_STOP=1 >>"$tmp/expected" <<'SQL'
+WITH l AS (
+	SELECT (SELECT extract(year FROM x) * 12 + extract(month FROM x)
+	        FROM age(coalesce(a.churned_on, date '2026-11-01'), date_trunc('month', a.signed_up)) x) AS months,
+	       c.reason
+	FROM accounts a LEFT JOIN cancellations c USING (account_id)
+)
+SELECT format('%s 1: %s', r, round(100 * (count(*) FILTER (WHERE reason = r AND months <= 1))::numeric / count(*), 1))
+FROM l, unnest(ARRAY['payment failure', 'downgrade to free', 'voluntary']) r
+GROUP BY r HAVING min(months) >= 1;
+SQL
+	grep -q 'Log-rank test, plans compared: chi-square [0-9.]* on 3 degrees of freedom, p = ' "$tmp/report.dom" \
+		|| { echo "no log-rank p-value under the survival curves" >&2; exit 1; }
+fi
 
 missing=0
 while IFS= read -r line; do
@@ -136,7 +153,7 @@ expected=$(wc -l <"$tmp/expected")
 for s in nps-trend csat-trend nps-by-plan nps-scores; do
 	grep -q "<section id=\"$s\"" "$tmp/report.dom" || { echo "section $s missing" >&2; missing=$((missing + 1)); }
 done
-for text in '+23100' '-9870' '430480' '0.71' 'Account 1377' '18,930.10' 'Enterprise interval'; do
+for text in '+23100' '-9870' '430480' '0.71' 'Account 1377' '18,930.10' 'Enterprise interval' 'voluntary 12: 9.1'; do
 	grep -qF -- "$text" "$tmp/examples.dom" || { echo "not in the rendered examples: $text" >&2; missing=$((missing + 1)); }
 done
 if [ -n "${CS_KEEP_REPORT:-}" ]; then

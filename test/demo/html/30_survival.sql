@@ -3,7 +3,7 @@
 -- default: the log band of survival_table(s, 0.95, 'log')).
 -- Duration = paying months, from the signup month to the first month without
 -- revenue, or to the end of observation for accounts still paying.
--- requires: survival_agg, survival_at, survival_table
+-- requires: survival_agg, survival_at, survival_table, logrank_chisq, logrank_p_value
 
 CREATE TEMP VIEW report_lifetimes AS
 SELECT a.plan, date_trunc('quarter', a.signed_up)::date AS cohort,
@@ -48,6 +48,13 @@ SELECT json_build_object(
 	'id', 'survival-by-plan',
 	'title', 'Share of accounts still paying, by months since signup',
 	'subtitle', 'Kaplan-Meier survival_table() per plan with its 95% band: Greenwood, log scale (R''s default conf.type = "log")',
+	'note', (SELECT 'Log-rank test, plans compared: chi-square ' || round(logrank_chisq(s)::numeric, 1)
+	                || ' on ' || count(*) - 1 || ' degrees of freedom, p = '
+	                || CASE WHEN logrank_p_value(s) < 1e-4 THEN ltrim(to_char(logrank_p_value(s), '9.9EEEE'))
+	                        ELSE round(logrank_p_value(s)::numeric, 4)::text END
+	                || ' (logrank_p_value): the difference between plans is '
+	                || CASE WHEN logrank_p_value(s) < 0.05 THEN 'real' ELSE 'not clear' END || '.'
+	         FROM p),
 	'x_label', 'months since signup',
 	'y_label', '% still paying',
 	'step', true,

@@ -152,8 +152,20 @@ def render_line(s):
     xs = s.get("x") or fail("line section %r has no x" % s.get("title"))
     series = s.get("series") or []
     numeric_x = all(isinstance(x, (int, float, decimal.Decimal)) for x in xs)
-    ys = []
+    stack = bool(s.get("stack"))
+    ys = [0.0] if stack else []
+    base = [0.0] * len(xs)
+    bases = []
     for se in series:
+        if stack:
+            # stacked areas: each series on top of the ones before it
+            vals = se.get("values") or []
+            if len(vals) != len(xs):
+                fail("line section %r: values has %d values for %d x" % (s.get("title"), len(vals), len(xs)))
+            bases.append(base)
+            base = [b + (num(v) or 0.0) for b, v in zip(base, vals)]
+            ys += base
+            continue
         for key in ("values", "lower", "upper"):
             vals = se.get(key)
             if vals is None:
@@ -189,6 +201,13 @@ def render_line(s):
         color = se.get("color") or PALETTE[k % len(PALETTE)]
         vals = [num(v) for v in se.get("values", [])]
         lower, upper = se.get("lower"), se.get("upper")
+        if stack:
+            below = bases[k]
+            vals = [b + (v or 0.0) for b, v in zip(below, vals)]
+            top = path_points([(pos(i), f.y(vals[i])) for i in range(len(xs))], step)
+            bot = path_points([(pos(i), f.y(below[i])) for i in reversed(range(len(xs)))], step, reverse=True)
+            body.append('<polygon class="area" fill="%s" points="%s"/>'
+                        % (color, " ".join("%.1f,%.1f" % p for p in top + bot)))
         if lower is not None and upper is not None:
             lo = [num(v) for v in lower]
             hi = [num(v) for v in upper]
@@ -220,7 +239,7 @@ def render_line(s):
             if s.get("labels"):
                 body.append('<text class="label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>'
                             % (pos(i), f.y(v) - 8, esc(show(raw[i]))))
-        keys.append(("line" if draw_line else "dot", color, se.get("name", "")))
+        keys.append(("box" if stack else "line" if draw_line else "dot", color, se.get("name", "")))
         if lower is not None:
             keys.append(("band", color, se.get("band_name", se.get("name", "") + " interval")))
     return svg(f.height, body, s.get("title", "")) + legend(keys)
@@ -435,6 +454,7 @@ svg .axis { fill: var(--muted); font-size: 12px; }
 svg .label { fill: var(--ink); font-size: 10px; }
 svg .line { fill: none; stroke-width: 2; }
 svg .band { fill-opacity: .16; stroke: none; }
+svg .area { fill-opacity: .55; stroke: none; }
 svg .whisker { stroke: #374151; stroke-width: 1.5; fill: none; }
 svg .connector { stroke: #9ca3af; stroke-dasharray: 3 3; }
 .legend { display: flex; gap: 18px; font-size: 12px; color: var(--muted); margin-top: 4px; }
