@@ -53,10 +53,10 @@ SELECT cs_test.error_of($$SELECT gamma_gamma_fit(f, m) FROM (VALUES (1, '-Infini
 SELECT cs_test.error_of('SELECT gamma_gamma_expected_spend(g, 2.5, 10) FROM fits');
 SELECT cs_test.error_of('SELECT gamma_gamma_expected_spend(g, 2, -10) FROM fits');
 -- every customer spends the same: the spread of spend is not identified.
--- Checked by SQLSTATE, message and explanation: where the diverging fit
--- stopped (the detail's last parameters) depends on the platform's lgamma
-SELECT regexp_replace(cs_test.error_of('SELECT gamma_gamma_fit(1 + i % 3, 20) FROM generate_series(1, 300) i'),
-                      'Last parameters: p = .*$', 'Last parameters: p = ...') AS not_converged;
+-- Checked by SQLSTATE and message: where the diverging fit stopped, and so
+-- the detail that explains it, depends on the platform's lgamma
+SELECT split_part(cs_test.error_of('SELECT gamma_gamma_fit(1 + i % 3, 20) FROM generate_series(1, 300) i'),
+                  ' | ', 1) AS not_converged;
 
 -- text and binary forms
 SELECT g::text::gamma_gamma_model::text = g::text AS round_trip FROM fits;
