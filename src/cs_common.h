@@ -96,6 +96,15 @@ extern double cs_confidence_z(const char *fname, double confidence);
 /* Standard normal quantile (Wichura, AS 241), |error| < 1e-15 */
 extern double cs_normal_quantile(double p);
 
+/*
+ * Upper tail P(X > x) of the chi-square distribution with df > 0 degrees of
+ * freedom (the p-value of a likelihood-ratio, score or log-rank test), to
+ * 1e-12 relative or better, far into the tail: it reaches 0 only where the
+ * true value is below the smallest double (1e-308, subnormals to 5e-324).
+ * x <= 0 gives 1, x = Infinity gives 0.
+ */
+extern double cs_chisq_upper_tail(double x, double df);
+
 /* Shortest text that reads back to the same double */
 extern void cs_append_double(StringInfo buf, double v);
 extern void cs_append_sum(StringInfo buf, const CsSum *s);
