@@ -75,6 +75,32 @@ SELECT format('<div class="kpi-value">%s</div>',
                      / count(score))::numeric, 1))
 FROM nps_responses WHERE responded_on >= '2025-11-01';
 SQL
+# engagement (test/demo/html/60_engagement.sql): present whenever the hll
+# extension is; its per-plan active users (hll estimates) within 4 of hll's
+# relative standard errors (1.04/sqrt(2^11)) of the exact distinct counts
+engagement=ok
+if [ "$(psql -X -At -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'hll'")" != 0 ]; then
+	for s in engagement-by-plan engagement-trend; do
+		grep -q "<section id=\"$s\"" "$tmp/report.dom" || { echo "section $s missing (hll is installed)" >&2; engagement=bad; }
+	done
+	psql -X -At -F ' ' -v ON_ERROR_STOP=1 >"$tmp/mau.exact" <<'SQL'
+SELECT a.plan, count(DISTINCT p.user_id) FROM product_events p JOIN accounts a USING (account_id)
+WHERE p.event = 'login' AND p.day BETWEEN date '2026-10-31' - 27 AND date '2026-10-31' GROUP BY 1;
+SQL
+	grep -o 'Active users (MAU): [^.]*' "$tmp/report.dom" >"$tmp/mau.shown" || true
+	/usr/bin/python3 - "$tmp/mau.exact" "$tmp/mau.shown" <<'PY' || engagement=bad
+import math, re, sys
+exact = dict((l.split()[0], int(l.split()[1])) for l in open(sys.argv[1]) if l.strip())
+text = open(sys.argv[2]).read()
+shown = dict((p, int(n.replace(',', ''))) for p, n in re.findall(r'(\w+) ([\d,]+)', text.split(':', 1)[-1]))
+bound = 4 * 1.04 / math.sqrt(2 ** 11)
+assert set(shown) == set(exact) and exact, "plans shown %s, in the data %s" % (sorted(shown), sorted(exact))
+for p, n in exact.items():
+    assert abs(shown[p] - n) <= bound * n, "%s: report %d active users, exact %d" % (p, shown[p], n)
+PY
+fi
+[ "$engagement" = ok ] || { echo "engagement section wrong" >&2; exit 1; }
+
 # sections of families that may not be installed: checked when present
 if grep -q '<section id="mrr-bridge"' "$tmp/report.dom"; then
 	# October MRR (a plain sum) and September MRR, with thousands separators
