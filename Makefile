@@ -8,8 +8,15 @@ MODULE_big  = $(EXTENSION)
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # The install script is assembled from src/common.sql followed by one piece
-# per metric family (src/<family>.sql), each self-contained.
-SQL_PARTS   = src/common.sql $(filter-out src/common.sql,$(sort $(wildcard src/*.sql)))
+# per metric family (src/<family>.sql), each self-contained, by
+# src/expand.awk: the pieces as they are, except that an `-- @expand
+# src/<template>.sql.in` block is written out as the template with its
+# @key@ values filled in, so that every object is plain SQL in the script.
+# Pieces that use another family's types come after the others (sbg fits a
+# survival_summary).
+SQL_LATE    = src/sbg.sql
+SQL_PARTS   = src/common.sql $(filter-out src/common.sql $(SQL_LATE),$(sort $(wildcard src/*.sql))) $(SQL_LATE)
+SQL_MAKE    = awk -f src/expand.awk $(SQL_PARTS)
 # Only the default_version's script is generated: the scripts of released
 # versions (customer_success--1.0.sql) are frozen, committed as released, and
 # installed beside it with the upgrade scripts (customer_success--<old>--<new>.sql),
@@ -37,7 +44,7 @@ endif
 # Regenerated on every build (but rewritten only when it changes), so that a
 # checkout whose timestamps make it look newer than src/*.sql is never stale.
 $(INSTALL_SQL): FORCE
-	@cat $(SQL_PARTS) > $@.tmp
+	@$(SQL_MAKE) > $@.tmp
 	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo "generated $@"; fi
 
 .PHONY: FORCE
@@ -61,6 +68,12 @@ test-versions:
 deb:
 	PG_CONFIG=$(PG_CONFIG) bash test/build-deb debs
 
+# Fails when the committed install script is not the one src/*.sql make
+.PHONY: check-install-script
+check-install-script:
+	@$(SQL_MAKE) | cmp -s - $(INSTALL_SQL) || \
+		{ echo "$(INSTALL_SQL) is out of date: run make and commit it" >&2; exit 1; }
+
 # Release archive for PGXN: the committed tree at HEAD (git archive; see
 # .gitattributes for what is left out), named after default_version in
 # customer_success.control, the one place the version is set.  Refuses when
@@ -71,7 +84,6 @@ DIST = $(EXTENSION)-$(EXTVERSION).zip
 dist:
 	@test -z "$$(git status --porcelain -- src $(INSTALL_SQL) META.json $(EXTENSION).control)" || \
 		{ echo "dist: commit src/, $(INSTALL_SQL), META.json and the control file first" >&2; exit 1; }
-	@cat $(SQL_PARTS) | cmp -s - $(INSTALL_SQL) || \
-		{ echo "dist: $(INSTALL_SQL) is out of date: run make and commit it" >&2; exit 1; }
+	@$(MAKE) -s check-install-script
 	@/usr/bin/python3 test/check-meta.py .
 	git archive --format=zip --prefix=$(EXTENSION)-$(EXTVERSION)/ -o $(DIST) HEAD

@@ -171,28 +171,118 @@ CREATE AGGREGATE rollup(health_summary) (
 -- the VARIADIC form, PostgreSQL picks the non-variadic one, so that
 -- health_score(array[...], a, b, c) passes its signals as plain arguments
 -- instead of building an array for every row.  Same state, same answers.
-DO $$
-DECLARE
-	args text;
-BEGIN
-	FOR n IN 1 .. 8 LOOP
-		args := 'double precision[]' || repeat(', double precision', n);
-		EXECUTE format('CREATE FUNCTION health_accum(health_summary, %s) RETURNS health_summary
-			AS %L, %L LANGUAGE C IMMUTABLE PARALLEL SAFE', args, 'MODULE_PATHNAME', 'health_accum_args');
-		EXECUTE format('CREATE AGGREGATE health_score(%s) (
-			SFUNC = health_accum, STYPE = health_summary,
-			FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE)', args);
-		EXECUTE format('CREATE AGGREGATE health_agg(%s) (
-			SFUNC = health_accum, STYPE = health_summary,
-			COMBINEFUNC = health_combine, PARALLEL = SAFE)', args);
-		EXECUTE format('COMMENT ON FUNCTION health_accum(health_summary, %s) IS %L', args,
-			format('Transition function of health_score() and health_agg() for %s signal column(s): adds one row', n));
-		EXECUTE format('COMMENT ON AGGREGATE health_score(%s) IS %L', args,
-			format('Health score 0 to 100 of %s signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)', n));
-		EXECUTE format('COMMENT ON AGGREGATE health_agg(%s) IS %L', args,
-			format('Mergeable health summary of %s signal column(s) (same as the VARIADIC form, without an array per row)', n));
-	END LOOP;
-END $$;
+-- One template, src/health_columns.sql.in, written out for each.
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision) IS 'Transition function of health_score() and health_agg() for 1 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision) IS 'Health score 0 to 100 of 1 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision) IS 'Mergeable health summary of 1 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision) IS 'Transition function of health_score() and health_agg() for 2 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision) IS 'Health score 0 to 100 of 2 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision) IS 'Mergeable health summary of 2 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision) IS 'Transition function of health_score() and health_agg() for 3 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision, double precision) IS 'Health score 0 to 100 of 3 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision, double precision) IS 'Mergeable health summary of 3 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision) IS 'Transition function of health_score() and health_agg() for 4 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision) IS 'Health score 0 to 100 of 4 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision) IS 'Mergeable health summary of 4 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision) IS 'Transition function of health_score() and health_agg() for 5 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision) IS 'Health score 0 to 100 of 5 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision) IS 'Mergeable health summary of 5 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision, double precision) IS 'Transition function of health_score() and health_agg() for 6 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision, double precision) IS 'Health score 0 to 100 of 6 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision, double precision) IS 'Mergeable health summary of 6 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS 'Transition function of health_score() and health_agg() for 7 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS 'Health score 0 to 100 of 7 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS 'Mergeable health summary of 7 signal column(s) (same as the VARIADIC form, without an array per row)';
+
+CREATE FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_accum_args' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) (
+	SFUNC = health_accum, STYPE = health_summary,
+	COMBINEFUNC = health_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION health_accum(health_summary, double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS 'Transition function of health_score() and health_agg() for 8 signal column(s): adds one row';
+COMMENT ON AGGREGATE health_score(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS 'Health score 0 to 100 of 8 signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)';
+COMMENT ON AGGREGATE health_agg(double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS 'Mergeable health summary of 8 signal column(s) (same as the VARIADIC form, without an array per row)';
 
 CREATE FUNCTION health_band(score double precision, red_below double precision DEFAULT 40,
                             green_from double precision DEFAULT 70) RETURNS text
@@ -232,7 +322,9 @@ CREATE FUNCTION cac_payback_months(cac double precision, arpa double precision,
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION cac_payback_months(double precision, double precision, double precision) IS 'CAC payback in months (periods of arpa): cac / (arpa * gross_margin); NULL when arpa * gross_margin is 0';
 
--- NPS and CSAT
+-- NPS and CSAT: the objects both families have are written once, in
+-- src/score.sql.in (expanded by src/expand.awk into plain SQL in the
+-- install script); what differs follows each expansion.
 
 CREATE TYPE nps_summary;
 CREATE FUNCTION nps_summary_in(cstring) RETURNS nps_summary
@@ -287,12 +379,6 @@ CREATE AGGREGATE rollup(nps_summary) (
 
 CREATE FUNCTION nps_responses(nps_summary) RETURNS bigint
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_promoters(nps_summary) RETURNS bigint
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_passives(nps_summary) RETURNS bigint
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_detractors(nps_summary) RETURNS bigint
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION nps_score_counts(nps_summary) RETURNS bigint[]
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION nps_margin_of_error(nps_summary, confidence double precision DEFAULT 0.95)
@@ -309,15 +395,23 @@ COMMENT ON FUNCTION nps_accum_inv(nps_summary, integer) IS 'Inverse transition o
 COMMENT ON FUNCTION nps_agg_moving_final(nps_summary) IS 'Final function of nps_agg() over a sliding window frame: the summary, or NULL when the frame has no response';
 COMMENT ON FUNCTION nps_rollup_accum(nps_summary, nps_summary) IS 'Transition of rollup() over a sliding window frame: strict nps_combine, NULL summaries skipped';
 COMMENT ON FUNCTION nps_uncombine(nps_summary, nps_summary) IS 'Inverse transition of rollup() over a sliding window frame: subtracts one summary';
-COMMENT ON FUNCTION nps(nps_summary) IS 'Net Promoter Score of a summary: 100 * (promoters - detractors) / responses, from -100 to 100; NULL when empty';
-COMMENT ON AGGREGATE nps(integer) IS 'Net Promoter Score of 0..10 survey scores: 100 * (promoters (9-10) - detractors (0-6)) / responses';
 COMMENT ON AGGREGATE nps_agg(integer) IS 'Mergeable NPS summary (counts per score 0..10) of survey scores, for storing and rollup()';
 COMMENT ON AGGREGATE rollup(nps_summary) IS 'Merges NPS summaries, e.g. daily rows into months';
 COMMENT ON FUNCTION nps_responses(nps_summary) IS 'Number of responses in an NPS summary';
+COMMENT ON FUNCTION nps_score_counts(nps_summary) IS 'Responses per score as bigint[11], score 0 first';
+
+CREATE FUNCTION nps_promoters(nps_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION nps_passives(nps_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION nps_detractors(nps_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION nps(nps_summary) IS 'Net Promoter Score of a summary: 100 * (promoters - detractors) / responses, from -100 to 100; NULL when empty';
+COMMENT ON AGGREGATE nps(integer) IS 'Net Promoter Score of 0..10 survey scores: 100 * (promoters (9-10) - detractors (0-6)) / responses';
 COMMENT ON FUNCTION nps_promoters(nps_summary) IS 'Number of promoters (scores 9 and 10) in an NPS summary';
 COMMENT ON FUNCTION nps_passives(nps_summary) IS 'Number of passives (scores 7 and 8) in an NPS summary';
 COMMENT ON FUNCTION nps_detractors(nps_summary) IS 'Number of detractors (scores 0 to 6) in an NPS summary';
-COMMENT ON FUNCTION nps_score_counts(nps_summary) IS 'Responses per score as bigint[11], score 0 first';
 COMMENT ON FUNCTION nps_margin_of_error(nps_summary, double precision) IS 'Half-width in NPS points of the confidence interval of the NPS: z * sqrt((p + d - (p - d)^2) / n) * 100';
 
 CREATE TYPE csat_summary;
@@ -342,7 +436,8 @@ CREATE FUNCTION csat_combine(csat_summary, csat_summary) RETURNS csat_summary
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION csat(csat_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'csat_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
--- sliding window frames (since 1.1), as for NPS
+-- sliding window frames (since 1.1; see score_accum_inv in nps.c): a rolling
+-- 30-day csat() adds the row that enters and removes the one that leaves
 CREATE FUNCTION csat_accum_inv(csat_summary, integer) RETURNS csat_summary
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION csat_agg_moving_final(csat_summary) RETURNS csat_summary
@@ -372,8 +467,6 @@ CREATE AGGREGATE rollup(csat_summary) (
 
 CREATE FUNCTION csat_responses(csat_summary) RETURNS bigint
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION csat_satisfied(csat_summary) RETURNS bigint
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION csat_score_counts(csat_summary) RETURNS bigint[]
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION csat_margin_of_error(csat_summary, confidence double precision DEFAULT 0.95)
@@ -390,13 +483,17 @@ COMMENT ON FUNCTION csat_accum_inv(csat_summary, integer) IS 'Inverse transition
 COMMENT ON FUNCTION csat_agg_moving_final(csat_summary) IS 'Final function of csat_agg() over a sliding window frame: the summary, or NULL when the frame has no response';
 COMMENT ON FUNCTION csat_rollup_accum(csat_summary, csat_summary) IS 'Transition of rollup() over a sliding window frame: strict csat_combine, NULL summaries skipped';
 COMMENT ON FUNCTION csat_uncombine(csat_summary, csat_summary) IS 'Inverse transition of rollup() over a sliding window frame: subtracts one summary';
-COMMENT ON FUNCTION csat(csat_summary) IS 'CSAT of a summary: share of responses scoring 4 or 5, from 0 to 1; NULL when empty';
-COMMENT ON AGGREGATE csat(integer) IS 'CSAT of 1..5 survey scores: share of responses scoring 4 or 5, from 0 to 1';
 COMMENT ON AGGREGATE csat_agg(integer) IS 'Mergeable CSAT summary (counts per score 1..5) of survey scores, for storing and rollup()';
 COMMENT ON AGGREGATE rollup(csat_summary) IS 'Merges CSAT summaries, e.g. daily rows into months';
 COMMENT ON FUNCTION csat_responses(csat_summary) IS 'Number of responses in a CSAT summary';
-COMMENT ON FUNCTION csat_satisfied(csat_summary) IS 'Number of satisfied responses (scores 4 and 5) in a CSAT summary';
 COMMENT ON FUNCTION csat_score_counts(csat_summary) IS 'Responses per score as bigint[5], score 1 first';
+
+CREATE FUNCTION csat_satisfied(csat_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION csat(csat_summary) IS 'CSAT of a summary: share of responses scoring 4 or 5, from 0 to 1; NULL when empty';
+COMMENT ON AGGREGATE csat(integer) IS 'CSAT of 1..5 survey scores: share of responses scoring 4 or 5, from 0 to 1';
+COMMENT ON FUNCTION csat_satisfied(csat_summary) IS 'Number of satisfied responses (scores 4 and 5) in a CSAT summary';
 COMMENT ON FUNCTION csat_margin_of_error(csat_summary, double precision) IS 'Half-width of the confidence interval of the CSAT share: z * sqrt(p (1 - p) / n)';
 
 -- Predictive LTV: BG/NBD (purchase counts) and Gamma-Gamma (spend), fitted
@@ -446,6 +543,10 @@ CREATE FUNCTION bgnbd_p_alive(model bgnbd_model, frequency double precision,
 	recency double precision, t double precision)
 	RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bgnbd_probability_of_purchases(model bgnbd_model, t double precision, n integer)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bgnbd_probability_of_purchases(bgnbd_model, double precision, integer) IS 'Probability that a customer drawn at random at time 0 makes exactly n purchases in (0, t] (Fader, Hardie & Lee 2005, eq. 8)';
 CREATE FUNCTION hyp2f1(a double precision, b double precision, c double precision, z double precision)
 	RETURNS double precision
 	AS 'MODULE_PATHNAME', 'pred_hyp2f1_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -569,6 +670,8 @@ CREATE AGGREGATE rollup(retention_summary) (
 COMMENT ON AGGREGATE retention_agg(double precision, double precision) IS 'Mergeable revenue retention summary of one period, one row per customer with its MRR at the start and at the end (coalesce(end, 0) after a LEFT JOIN), for storing and rollup()';
 COMMENT ON AGGREGATE rollup(retention_summary) IS 'Merges retention summaries of disjoint customer sets, e.g. segments into the whole';
 
+-- The rates: each an accessor and a direct aggregate (src/retention_rate.sql.in)
+
 CREATE FUNCTION nrr(retention_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'retention_nrr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE nrr(mrr_start double precision, mrr_end double precision) (
@@ -577,6 +680,7 @@ CREATE AGGREGATE nrr(mrr_start double precision, mrr_end double precision) (
 );
 COMMENT ON FUNCTION nrr(retention_summary) IS 'Net revenue retention: sum of ending MRR over starting customers / starting MRR; NULL without starting MRR';
 COMMENT ON AGGREGATE nrr(double precision, double precision) IS 'Net revenue retention: sum of ending MRR over starting customers / starting MRR of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
+
 CREATE FUNCTION grr(retention_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'retention_grr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE grr(mrr_start double precision, mrr_end double precision) (
@@ -585,6 +689,7 @@ CREATE AGGREGATE grr(mrr_start double precision, mrr_end double precision) (
 );
 COMMENT ON FUNCTION grr(retention_summary) IS 'Gross revenue retention: sum of min(start, end) over starting customers / starting MRR; NULL without starting MRR';
 COMMENT ON AGGREGATE grr(double precision, double precision) IS 'Gross revenue retention: sum of min(start, end) over starting customers / starting MRR of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
+
 CREATE FUNCTION customer_churn_rate(retention_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'retention_customer_churn_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE customer_churn_rate(mrr_start double precision, mrr_end double precision) (
@@ -593,6 +698,7 @@ CREATE AGGREGATE customer_churn_rate(mrr_start double precision, mrr_end double 
 );
 COMMENT ON FUNCTION customer_churn_rate(retention_summary) IS 'Customer (logo) churn rate: churned customers / starting customers; NULL without starting customers';
 COMMENT ON AGGREGATE customer_churn_rate(double precision, double precision) IS 'Customer (logo) churn rate: churned customers / starting customers of one period, one row per customer with its MRR at the start and at the end; NULL without starting customers';
+
 CREATE FUNCTION revenue_churn_rate(retention_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'retention_revenue_churn_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE revenue_churn_rate(mrr_start double precision, mrr_end double precision) (
@@ -601,6 +707,7 @@ CREATE AGGREGATE revenue_churn_rate(mrr_start double precision, mrr_end double p
 );
 COMMENT ON FUNCTION revenue_churn_rate(retention_summary) IS 'Revenue churn rate (cancellations only): churned MRR / starting MRR; NULL without starting MRR';
 COMMENT ON AGGREGATE revenue_churn_rate(double precision, double precision) IS 'Revenue churn rate (cancellations only): churned MRR / starting MRR of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
+
 CREATE FUNCTION gross_revenue_churn_rate(retention_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'retention_gross_revenue_churn_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE gross_revenue_churn_rate(mrr_start double precision, mrr_end double precision) (
@@ -609,6 +716,7 @@ CREATE AGGREGATE gross_revenue_churn_rate(mrr_start double precision, mrr_end do
 );
 COMMENT ON FUNCTION gross_revenue_churn_rate(retention_summary) IS 'Gross revenue churn rate: (churned + contraction MRR) / starting MRR = 1 - GRR; NULL without starting MRR';
 COMMENT ON AGGREGATE gross_revenue_churn_rate(double precision, double precision) IS 'Gross revenue churn rate: (churned + contraction MRR) / starting MRR = 1 - GRR of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
+
 CREATE FUNCTION net_revenue_churn_rate(retention_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'retention_net_revenue_churn_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE net_revenue_churn_rate(mrr_start double precision, mrr_end double precision) (
@@ -649,6 +757,36 @@ COMMENT ON FUNCTION starting_customers(retention_summary) IS 'Number of starting
 COMMENT ON FUNCTION churned_customers(retention_summary) IS 'Number of churned customers (mrr_start > 0, mrr_end = 0)';
 COMMENT ON FUNCTION new_customers(retention_summary) IS 'Number of new customers (mrr_start = 0, mrr_end > 0)';
 
+-- SaaS dashboard ratios (1.2)
+CREATE FUNCTION ending_customers(retention_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'retention_ending_customers' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ending_customers(retention_summary) IS 'Number of customers paying at the end of the period (mrr_end > 0): starting customers who did not churn plus new customers';
+CREATE FUNCTION quick_ratio(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_quick_ratio' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE quick_ratio(mrr_start double precision, mrr_end double precision) (
+	SFUNC = retention_accum, STYPE = retention_summary,
+	FINALFUNC = quick_ratio, COMBINEFUNC = retention_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION quick_ratio(retention_summary) IS 'SaaS quick ratio: (new + expansion MRR) / (contraction + churned MRR); NULL when no MRR was lost';
+COMMENT ON AGGREGATE quick_ratio(double precision, double precision) IS 'SaaS quick ratio: (new + expansion MRR) / (contraction + churned MRR) of one period, one row per customer with its MRR at the start and at the end; NULL when no MRR was lost';
+CREATE FUNCTION mrr_growth_rate(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_mrr_growth_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE mrr_growth_rate(mrr_start double precision, mrr_end double precision) (
+	SFUNC = retention_accum, STYPE = retention_summary,
+	FINALFUNC = mrr_growth_rate, COMBINEFUNC = retention_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION mrr_growth_rate(retention_summary) IS 'MRR growth rate: ending MRR / starting MRR - 1; NULL without starting MRR';
+COMMENT ON AGGREGATE mrr_growth_rate(double precision, double precision) IS 'MRR growth rate: ending MRR / starting MRR - 1 of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
+CREATE FUNCTION arpa(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_arpa' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION arpa(retention_summary) IS 'Average revenue per account: ending MRR / ending customers; NULL without ending customers';
+CREATE FUNCTION arr(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_arr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION arr(retention_summary) IS 'Annual run rate: 12 x ending MRR';
+CREATE FUNCTION average_sale_price(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_average_sale_price' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION average_sale_price(retention_summary) IS 'Average sale price: new MRR / new customers; NULL without new customers';
+
 CREATE FUNCTION mrr_movement(previous_mrr double precision, current_mrr double precision,
                              was_customer boolean DEFAULT false) RETURNS text
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -671,7 +809,7 @@ CREATE TYPE survival_summary (
 	RECEIVE = survival_summary_recv, SEND = survival_summary_send,
 	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
 );
-COMMENT ON TYPE survival_summary IS 'Mergeable Kaplan-Meier summary: per distinct duration, the number of churn events and of censored (still active) customers';
+COMMENT ON TYPE survival_summary IS 'Mergeable Kaplan-Meier summary: per distinct duration, the number of churn events and of censored (still active) customers; with late entry or weights, per distinct time the weight entering, churning and censored';
 
 CREATE FUNCTION survival_accum(survival_summary, double precision, boolean) RETURNS survival_summary
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -719,7 +857,7 @@ CREATE FUNCTION ltv(survival_summary, arpa double precision, gross_margin double
 	AS 'MODULE_PATHNAME', 'survival_ltv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION survival_summary_in(cstring) IS 'Reads a survival_summary from its text form';
-COMMENT ON FUNCTION survival_summary_out(survival_summary) IS 'Writes a survival_summary as text: v=1 durations={t,...} churned={n,...} censored={n,...}';
+COMMENT ON FUNCTION survival_summary_out(survival_summary) IS 'Writes a survival_summary as text: v=1 durations={t,...} churned={n,...} censored={n,...}, with entered={w,...} (and weighted=true) for late entry and weights';
 COMMENT ON FUNCTION survival_summary_recv(internal) IS 'Reads a survival_summary from its binary form';
 COMMENT ON FUNCTION survival_summary_send(survival_summary) IS 'Writes a survival_summary in binary form';
 COMMENT ON FUNCTION survival_accum(survival_summary, double precision, boolean) IS 'Transition function of survival_agg(): counts one customer''s duration, as a churn event or censored';
@@ -738,3 +876,90 @@ COMMENT ON FUNCTION survival_customers(survival_summary) IS 'Number of customers
 COMMENT ON FUNCTION survival_churned(survival_summary) IS 'Number of churn events in a survival summary';
 COMMENT ON FUNCTION survival_curve(survival_summary, double precision) IS 'Kaplan-Meier curve: one row per distinct duration with at_risk, churned, censored, S and its confidence interval (Greenwood variance on the log(-log S) scale)';
 COMMENT ON FUNCTION ltv(survival_summary, double precision, double precision, double precision) IS 'Cohort lifetime value: arpa * gross_margin * restricted mean lifetime up to horizon, arpa being revenue per unit of duration';
+
+-- 1.2: late entry, weights, survfit's table (SPEC section 6)
+CREATE FUNCTION survival_entry_accum(survival_summary, double precision, boolean, double precision)
+	RETURNS survival_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION survival_weighted_accum(survival_summary, double precision, boolean, double precision,
+                                        double precision) RETURNS survival_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE survival_agg(duration double precision, churned boolean, entry double precision) (
+	SFUNC = survival_entry_accum, STYPE = survival_summary,
+	FINALFUNC = survival_agg_final, COMBINEFUNC = survival_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE survival_agg(duration double precision, churned boolean, entry double precision,
+                              weight double precision) (
+	SFUNC = survival_weighted_accum, STYPE = survival_summary,
+	FINALFUNC = survival_agg_final, COMBINEFUNC = survival_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION survival_table(survival_summary, confidence double precision DEFAULT 0.95,
+                               conf_type text DEFAULT 'log-log')
+	RETURNS TABLE (duration double precision, at_risk double precision, entered double precision,
+	               churned double precision, censored double precision, survival double precision,
+	               std_error double precision, lower double precision, upper double precision,
+	               cumulative_hazard double precision, cumulative_hazard_std_error double precision)
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 100;
+CREATE FUNCTION cumulative_hazard_at(survival_summary, t double precision) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION median_lifetime_lower(survival_summary, confidence double precision DEFAULT 0.95,
+                                      conf_type text DEFAULT 'log-log') RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION median_lifetime_upper(survival_summary, confidence double precision DEFAULT 0.95,
+                                      conf_type text DEFAULT 'log-log') RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mean_lifetime_std_error(survival_summary, horizon double precision) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION survival_entry_accum(survival_summary, double precision, boolean, double precision) IS 'Transition function of survival_agg(duration, churned, entry): counts one customer at risk from its entry time';
+COMMENT ON FUNCTION survival_weighted_accum(survival_summary, double precision, boolean, double precision, double precision) IS 'Transition function of survival_agg(duration, churned, entry, weight): adds one customer''s weight at its entry time and duration';
+COMMENT ON AGGREGATE survival_agg(double precision, boolean, double precision) IS 'Mergeable Kaplan-Meier summary with late entry: a customer is at risk when entry < t <= duration, as R''s Surv(entry, duration, churned); entry >= 0 and < duration';
+COMMENT ON AGGREGATE survival_agg(double precision, boolean, double precision, double precision) IS 'Weighted Kaplan-Meier summary with late entry: case weights >= 0 (frequency or sampling weights, as R''s weights =); rows of weight 0 add nothing';
+COMMENT ON FUNCTION survival_table(survival_summary, double precision, text) IS 'R''s summary(survfit(...), censored = TRUE): one row per distinct duration with at_risk, entered, churned, censored (weights), S, its standard error (Greenwood), the confidence interval (conf_type log-log, log or plain), Nelson-Aalen cumulative hazard and its standard error';
+COMMENT ON FUNCTION cumulative_hazard_at(survival_summary, double precision) IS 'Nelson-Aalen cumulative hazard H(t) = sum of churned / at risk over durations <= t; NULL when empty';
+COMMENT ON FUNCTION median_lifetime_lower(survival_summary, double precision, text) IS 'Lower confidence bound of the median lifetime as R''s print(survfit): the smallest duration where the lower confidence curve is <= 0.5; NULL if none';
+COMMENT ON FUNCTION median_lifetime_upper(survival_summary, double precision, text) IS 'Upper confidence bound of the median lifetime as R''s print(survfit): the smallest duration where the upper confidence curve is <= 0.5; NULL if none';
+COMMENT ON FUNCTION mean_lifetime_std_error(survival_summary, double precision) IS 'Standard error of the restricted mean lifetime up to horizon, as R''s print(survfit, rmean = horizon) se(rmean); NULL when empty';
+
+-- sbg: the shifted-beta-geometric model of contractual retention (Fader &
+-- Hardie 2007), fitted by maximum likelihood to a survival_summary of whole
+-- renewal periods
+
+CREATE TYPE sbg_model;
+CREATE FUNCTION sbg_model_in(cstring) RETURNS sbg_model
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION sbg_model_out(sbg_model) RETURNS cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION sbg_model_recv(internal) RETURNS sbg_model
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION sbg_model_send(sbg_model) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE sbg_model (
+	INPUT = sbg_model_in, OUTPUT = sbg_model_out,
+	RECEIVE = sbg_model_recv, SEND = sbg_model_send,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = plain
+);
+COMMENT ON TYPE sbg_model IS 'Fitted shifted-beta-geometric retention model: alpha, beta, log-likelihood and customer count';
+COMMENT ON FUNCTION sbg_model_in(cstring) IS 'Reads an sbg_model from its text form';
+COMMENT ON FUNCTION sbg_model_out(sbg_model) IS 'Writes an sbg_model as text: v=1 alpha=.. beta=.. log_likelihood=.. customers=..';
+COMMENT ON FUNCTION sbg_model_recv(internal) IS 'Reads an sbg_model from its binary form';
+COMMENT ON FUNCTION sbg_model_send(sbg_model) IS 'Writes an sbg_model in binary form';
+
+CREATE FUNCTION sbg_fit(summary survival_summary) RETURNS sbg_model
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION sbg_params(model sbg_model, OUT alpha double precision, OUT beta double precision,
+	OUT log_likelihood double precision, OUT customers bigint)
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION sbg_survival_at(model sbg_model, t double precision) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION sbg_retention_rate(model sbg_model, t double precision) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION sbg_derl(model sbg_model, discount_rate double precision, renewals integer DEFAULT 0)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION sbg_fit(survival_summary) IS 'Shifted-beta-geometric model fitted by maximum likelihood to a survival_summary of whole renewal periods (duration = periods paid, churned = cancelled); NULL for an empty summary';
+COMMENT ON FUNCTION sbg_params(sbg_model) IS 'Parameters of an sBG model: alpha, beta, log_likelihood and the number of customers fitted';
+COMMENT ON FUNCTION sbg_survival_at(sbg_model, double precision) IS 'Projected share of a cohort still subscribed after t whole periods: S(t) = B(alpha, beta + t) / B(alpha, beta)';
+COMMENT ON FUNCTION sbg_retention_rate(sbg_model, double precision) IS 'Projected renewal rate at period t (t >= 1, whole): (beta + t - 1) / (alpha + beta + t - 1)';
+COMMENT ON FUNCTION sbg_derl(sbg_model, double precision, integer) IS 'Discounted expected residual lifetime, in payments, of a customer who has renewed `renewals` times (Fader & Hardie 2010)';

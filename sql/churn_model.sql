@@ -168,5 +168,24 @@ SELECT abs(p.auc - d.auc) < 1e-15 AS same_auc,
 FROM par p, (SELECT auc(score, outcome), churn_model_coefficients(churn_model_fit(outcome, score)) AS coef
              FROM big_scored) d;
 
+-- a state that would pass the limit of a serialized value (1 GB; lowered
+-- here) is refused in the transition or combine function, with the same
+-- error in a serial and a parallel plan
+SET customer_success.state_max_values = 150000;
+SELECT cs_test.error_of('SELECT auc(score, outcome) FROM big_scored');
+SELECT cs_test.error_of('SELECT churn_model_fit(outcome, score) FROM big_scored');
+SELECT cs_test.force_parallel();
+SELECT cs_test.error_of('SELECT auc(score, outcome) FROM big_scored');
+SELECT cs_test.error_of('SELECT churn_model_fit(outcome, score) FROM big_scored');
+RESET ALL;
+-- at the limit: 200,000 rows of (outcome, score) are 400,000 values
+SET customer_success.state_max_values = 400000;
+SELECT churn_model_fit(outcome, score) IS NOT NULL AS fits_at_the_limit FROM big_scored;
+SELECT cs_test.force_parallel();
+SELECT churn_model_fit(outcome, score) IS NOT NULL AS fits_at_the_limit_in_parallel FROM big_scored;
+RESET ALL;
+-- the setting only lowers the built-in limit
+SELECT cs_test.error_of('SET customer_success.state_max_values = 200000000');
+
 DROP VIEW plain_auc;
 DROP TABLE tiny, noisy, m1, scored, big_scored, par;

@@ -288,4 +288,63 @@ SELECT starting_customers(r), round(starting_mrr(r)::numeric, 2) = x.starting AS
 FROM (SELECT retention_agg(s, e) AS r FROM cents, hundred) p, exact x;
 RESET ALL;
 
+-- ---------- SaaS dashboard ratios (1.2) ----------
+-- roles (above): gained = new 80 + expansion 20 = 100, lost = contraction 50
+-- + churned 300 = 350: quick ratio 100/350 = 2/7; ending MRR 750 over
+-- starting 1000: growth -0.25; ending customers 120, 150, 80, 400 = 4 (3
+-- starting who stayed + 1 new): ARPA 750/4 = 187.5; ARR 12 * 750 = 9000;
+-- average sale price 80/1 = 80
+SELECT ending_customers(r), quick_ratio(r), mrr_growth_rate(r), arpa(r), arr(r), average_sale_price(r)
+FROM (SELECT retention_agg(s, e) AS r FROM roles) x;
+SELECT quick_ratio(s, e), mrr_growth_rate(s, e) FROM roles;
+-- worked example: 17 paying at the end, nothing gained: quick ratio 0,
+-- growth 1,200,000 / 1,500,000 - 1 = -0.2, ARPA 1,200,000/17, no new customers: no ASP
+SELECT ending_customers(r), quick_ratio(r), mrr_growth_rate(r), round(arpa(r)::numeric, 6) AS arpa,
+       arr(r), average_sale_price(r) IS NULL AS asp_null
+FROM (SELECT retention_agg(mrr_start, mrr_end) AS r FROM worked) x;
+-- edge cases: nothing lost -> NULL quick ratio; no starting MRR -> NULL growth;
+-- no ending customers -> NULL ARPA (ARR 0, growth -1, quick ratio 0)
+SELECT 'nothing lost' AS edge, ending_customers(r), quick_ratio(r), mrr_growth_rate(r), arpa(r), arr(r), average_sale_price(r)
+FROM (SELECT retention_agg(s, e) r FROM (VALUES (100.0, 120.0), (0, 50)) v(s, e)) x
+UNION ALL
+SELECT 'no starting MRR', ending_customers(r), quick_ratio(r), mrr_growth_rate(r), arpa(r), arr(r), average_sale_price(r)
+FROM (SELECT retention_agg(s, e) r FROM (VALUES (0.0, 80.0), (0, 40), (0, 0)) v(s, e)) x
+UNION ALL
+SELECT 'no ending customers', ending_customers(r), quick_ratio(r), mrr_growth_rate(r), arpa(r), arr(r), average_sale_price(r)
+FROM (SELECT retention_agg(s, e) r FROM (VALUES (100.0, 0.0), (0, 0)) v(s, e)) x;
+SELECT quick_ratio(s, e) AS nothing_lost FROM (VALUES (100.0, 120.0), (0, 50)) v(s, e);
+SELECT mrr_growth_rate(s, e) AS no_starting FROM (VALUES (0.0, 80.0)) v(s, e);
+-- no usable rows
+SELECT quick_ratio(s, e), mrr_growth_rate(s, e) FROM roles WHERE false;
+-- a ratio beyond the double range: a loss of 1e-300
+SELECT cs_test.error_of($$SELECT quick_ratio(s, e) FROM (VALUES (1e-300, 0.0), (0, 1e300)) v(s, e)$$);
+SELECT cs_test.error_of($$SELECT arr(retention_agg(s, e)) FROM (VALUES (0.0, 1e308)) v(s, e)$$);
+
+-- ending_customers is derived (starting - churned + new): it equals the
+-- count of rows with mrr_end > 0, and the ratios equal plain SQL (numeric),
+-- per segment of the random data and in total
+SELECT count(*) AS groups,
+       count(*) FILTER (WHERE ending_customers(r) <> p.ending_customers
+                           OR abs(quick_ratio(r) - p.quick) > 1e-12 * p.quick
+                           OR abs(mrr_growth_rate(r) - p.growth) > 1e-12
+                           OR abs(arpa(r) - p.arpa) > 1e-12 * p.arpa
+                           OR round((arr(r) / 12)::numeric, 2) <> p.ending
+                           OR abs(average_sale_price(r) - p.asp) > 1e-12 * p.asp) AS differing
+FROM ours o JOIN (
+  SELECT segment,
+         count(*) FILTER (WHERE e_num > 0) AS ending_customers,
+         (sum(e_num) FILTER (WHERE s_num = 0) + coalesce(sum(e_num - s_num) FILTER (WHERE s_num > 0 AND e_num > s_num), 0))
+           / (sum(s_num - e_num) FILTER (WHERE s_num > 0 AND e_num < s_num)) AS quick,
+         sum(e_num) / sum(s_num) - 1 AS growth,
+         sum(e_num) / count(*) FILTER (WHERE e_num > 0) AS arpa,
+         sum(e_num) AS ending,
+         sum(e_num) FILTER (WHERE s_num = 0) / count(*) FILTER (WHERE s_num = 0 AND e_num > 0) AS asp
+  FROM accounts_mrr GROUP BY ROLLUP (segment)) p ON o.segment IS NOT DISTINCT FROM p.segment;
+-- the direct aggregates equal the functions on the summary, also in a parallel plan
+SELECT cs_test.force_parallel();
+SELECT * FROM cs_test.plan_of('SELECT quick_ratio(s, e), mrr_growth_rate(s, e) FROM accounts_mrr');
+SELECT abs(a.q / quick_ratio(o.r) - 1) < 1e-12 AS quick_equal, abs(a.g - mrr_growth_rate(o.r)) < 1e-12 AS growth_equal
+FROM (SELECT quick_ratio(s, e) q, mrr_growth_rate(s, e) g FROM accounts_mrr) a, ours o WHERE o.segment IS NULL;
+RESET ALL;
+
 DROP TABLE worked, roles, roles_bin, accounts_mrr, plain, ours, par, cents, hundred, exact, serial;

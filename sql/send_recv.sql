@@ -101,6 +101,8 @@ INSERT INTO cs_test.send_recv_cases VALUES
 ('survival_summary', 'extreme durations, maximum count',
  'v=1 at=1.7976931348623157e308 durations={0,5e-324,2.2250738585072014e-308,1.7976931348623157e308} churned={9223372036854775804,0,1,0} censored={0,1,0,1}'),
 ('survival_summary', 'maximum censored count', 'v=1 durations={12} churned={0} censored={9223372036854775807}'),
+('survival_summary', 'late entry and weights, extreme values',
+ 'v=1 at=2 weighted=true durations={0,5e-324,2.2250738585072014e-308,1.7976931348623157e308} entered={1e+300,0,5e-324,0} churned={0,0.5,0,1e+300} censored={0,5e-324,0,0.25}'),
 ('health_summary', 'one signal, empty', 'v=1 weights={1} sums={0} counts={0}'),
 ('health_summary', 'extreme weights, maximum count',
  'v=1 weights={5e-324,0,8.988465674311579e307} sums={9.223372036854776e+18,0,{4.611686018427388e+18,1024}} counts={9223372036854775807,0,9223372036854775807}'),
@@ -141,6 +143,13 @@ UNION ALL
 SELECT 'survival_summary', 'from survival_agg (ties)', survival_agg(i % 17, i % 4 = 0)::text
 FROM generate_series(1, 3000) i
 UNION ALL
+SELECT 'survival_summary', 'from survival_agg with entry', survival_agg(1 + sqrt(i), i % 3 = 0, (i % 5) / 2.0)::text
+FROM generate_series(1, 300) i
+UNION ALL
+SELECT 'survival_summary', 'from survival_agg with entry and weights',
+       survival_agg(1 + sqrt(i), i % 3 = 0, (i % 5) / 2.0, 1.0 / i)::text
+FROM generate_series(1, 300) i
+UNION ALL
 SELECT 'health_summary', 'from health_agg', health_agg(ARRAY[0.5, 0.3, 0.2], 1.0 / i, (i % 10) / 9.0, 0.1)::text
 FROM generate_series(1, 400) i
 UNION ALL
@@ -163,6 +172,17 @@ alive AS (SELECT i, t, bool_or(dropped) OVER (PARTITION BY i ORDER BY k ROWS BET
 SELECT c.i, count(a.t)::float8 AS x, coalesce(max(a.t), 0) AS tx
 FROM c LEFT JOIN alive a ON a.i = c.i AND a.t <= 40 AND a.gone IS NOT TRUE GROUP BY c.i;
 INSERT INTO cs_test.send_recv_cases SELECT 'bgnbd_model', 'from bgnbd_fit', bgnbd_fit(x, tx, 40)::text FROM bgnbd_sim;
+
+-- sBG: the extremes, and a fit of the Fader & Hardie 2007 "regular" cohort
+INSERT INTO cs_test.send_recv_cases VALUES
+('sbg_model', 'largest finite parameters, maximum count',
+ 'v=1 alpha=1.7976931348623157e308 beta=1.7976931348623157e308 log_likelihood=-1.7976931348623157e308 customers=9223372036854775807'),
+('sbg_model', 'subnormal parameters, no customers',
+ 'v=1 alpha=5e-324 beta=2.2250738585072014e-308 log_likelihood=-0 customers=0');
+INSERT INTO cs_test.send_recv_cases
+SELECT 'sbg_model', 'from sbg_fit', sbg_fit(survival_agg(d, c))::text
+FROM (VALUES (1.0, true, 369), (2, true, 163), (3, true, 86), (4, true, 56), (5, true, 37), (6, true, 27),
+             (7, true, 21), (7, false, 241)) v(d, c, n), generate_series(1, n);
 
 -- every base type of the extension has cases here: a new summary or model
 -- type must add its own (this returns the types without any)

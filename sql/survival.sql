@@ -278,4 +278,166 @@ SELECT split_part(cs_test.error_of('SELECT cohort_churn(tenure, churned, dur % 2
 RESET ALL;
 SET extra_float_digits = 0;
 
+
+-- ===== 1.2: late entry, weights, survival_table (R's survfit) =====
+-- Late entry by hand: (entry, duration, churned) A(0,4,t) B(2,6,t) C(0,3,f)
+-- D(3,5,f) E(1,6,f) F(4,6,t).  At risk when entry < t <= duration:
+-- t=3: A B C E = 4 (D enters at 3, F at 4), C censored, S = 1;
+-- t=4: A B D E = 4, A churns, S = 3/4; t=5: B D E F = 4, D censored;
+-- t=6: B E F = 3, B and F churn, E censored, S = 3/4 * 1/3 = 1/4.
+-- entered: before 3: A B C E = 4; in [3,4): D; in [4,5): F; then 0.
+-- Greenwood: 1/(4*3) = 1/12, then + 2/(3*1): 3/4; std_error = S sqrt(that):
+-- 0.75*0.288675 = 0.216506 and 0.25*0.866025 = 0.216506.  Nelson-Aalen:
+-- 1/4, then + 2/3 = 0.916667; its se sqrt(1/16) = 0.25, sqrt(1/16 + 2/9)
+-- = 0.533594.  log interval at 4 (R's default): 0.75 exp(-+1.959964 *
+-- 0.288675) = 0.425932 and 1.3206, clipped to 1.
+CREATE TABLE late (id text, entry float8, dur float8, churned bool);
+INSERT INTO late VALUES ('A', 0, 4, true), ('B', 2, 6, true), ('C', 0, 3, false),
+                        ('D', 3, 5, false), ('E', 1, 6, false), ('F', 4, 6, true);
+SELECT survival_agg(dur, churned, entry) FROM late;
+SELECT duration, at_risk, entered, churned, censored, round(survival::numeric, 6) AS survival,
+       round(std_error::numeric, 6) AS std_error, round(lower::numeric, 6) AS lower,
+       round(upper::numeric, 6) AS upper, round(cumulative_hazard::numeric, 6) AS chaz,
+       round(cumulative_hazard_std_error::numeric, 6) AS chaz_se
+FROM survival_table((SELECT survival_agg(dur, churned, entry) FROM late), 0.95, 'log');
+-- log-log (our default): NULL where S = 1 as in R; plain: S -+ z * std_error
+SELECT duration, round(lower::numeric, 6) AS loglog_lower, round(upper::numeric, 6) AS loglog_upper
+FROM survival_table((SELECT survival_agg(dur, churned, entry) FROM late));
+SELECT duration, round(lower::numeric, 6) AS plain_lower, round(upper::numeric, 6) AS plain_upper
+FROM survival_table((SELECT survival_agg(dur, churned, entry) FROM late), 0.95, 'plain');
+-- the naive curve (everyone at risk from 0) is biased upwards: S(6) = 4/5 * 1/3
+-- = 0.266667 instead of 0.25.  median 6; restricted mean to 6 = 4 + 2 * 3/4
+-- = 5.5; its se: the event at 4 leaves area 1.5 after it: sqrt(1.5^2 / 12) =
+-- 0.433013 (the event at 6 leaves none).  H(4.5) = 0.25.
+SELECT round(survival_at(n, 6)::numeric, 6) AS naive_s6, survival_at(s, 6) AS s6,
+       median_lifetime(s), mean_lifetime(s, 6), round(mean_lifetime_std_error(s, 6)::numeric, 6) AS rmean_se,
+       cumulative_hazard_at(s, 4.5) AS h45, round(cumulative_hazard_at(s, 6)::numeric, 6) AS h6,
+       cumulative_hazard_at(s, 3.9) AS h39, churn_rate_at(s, 4), ltv(s, 10, 0.5, 6)
+FROM (SELECT survival_agg(dur, churned, entry) AS s, survival_agg(dur, churned) AS n FROM late) x;
+-- survival_curve still serves unweighted summaries with late entry (counts)
+SELECT duration, at_risk, churned, censored, survival FROM survival_curve((SELECT survival_agg(dur, churned, entry) FROM late));
+-- entry 0 is R's Surv(0, duration): same curve as no entry when durations are > 0
+SELECT (SELECT array_agg(survival ORDER BY duration) FROM survival_table((SELECT survival_agg(dur, churned, 0) FROM late)))
+     = (SELECT array_agg(survival ORDER BY duration) FROM survival_table((SELECT survival_agg(dur, churned) FROM late)))
+       AS entry0_same;
+
+-- Weights by hand: entry 0; churned at 2 weight 2.5, censored at 3 weight
+-- 0.5, churned at 4 weight 1, and a row of weight 0 (adds nothing).
+-- t=2: n = 4, d = 2.5, S = 1.5/4 = 0.375, Greenwood 2.5/(4*1.5) = 0.416667,
+-- std_error 0.375*0.645497 = 0.242061; t=3: n = 1.5; t=4: n = 1, d = 1, S = 0:
+-- std_error and interval NULL (R: NA).  H = 0.625, then + 1 = 1.625.
+CREATE TABLE wt (dur float8, churned bool, w float8);
+INSERT INTO wt VALUES (2, true, 2.5), (3, false, 0.5), (4, true, 1), (9, true, 0);
+SELECT survival_agg(dur, churned, 0, w) FROM wt;
+SELECT duration, at_risk, entered, churned, censored, survival, round(std_error::numeric, 6) AS std_error,
+       round(lower::numeric, 6) AS lower, round(upper::numeric, 6) AS upper, cumulative_hazard,
+       round(cumulative_hazard_std_error::numeric, 6) AS chaz_se
+FROM survival_table((SELECT survival_agg(dur, churned, 0, w) FROM wt));
+SELECT median_lifetime(s), median_lifetime_lower(s), median_lifetime_upper(s) IS NULL AS upper_null,
+       mean_lifetime(s, 5) AS rmean5
+FROM (SELECT survival_agg(dur, churned, 0, w) AS s FROM wt) x;
+-- whole-number weights are frequency weights: weight 3 = the row three times
+SELECT (SELECT array_agg(row(t.*)::text) FROM survival_table((SELECT survival_agg(dur, churned, entry, 3) FROM late)) t)
+     = (SELECT array_agg(row(t.*)::text) FROM survival_table((SELECT survival_agg(dur, churned, entry)
+                                                              FROM late, generate_series(1, 3))) t) AS weight3_is_three_rows;
+-- a weighted summary has no whole-number counts
+SELECT cs_test.error_of('SELECT * FROM survival_curve((SELECT survival_agg(dur, churned, 0, w) FROM wt))');
+SELECT cs_test.error_of('SELECT survival_customers(survival_agg(dur, churned, 0, w)) FROM wt');
+-- weights that are all 1 are no weights: survival_curve serves it
+SELECT count(*) FROM survival_curve((SELECT survival_agg(dur, churned, entry, 1) FROM late));
+-- only rows of weight 0, or NULL arguments: no usable rows, NULL
+SELECT survival_agg(dur, churned, 0, 0) IS NULL AS zero_weights_null,
+       survival_agg(dur, churned, NULL::float8) IS NULL AS null_entry,
+       survival_agg(dur, churned, 0, NULL::float8) IS NULL AS null_weight
+FROM wt;
+-- a single row; all churned; all censored
+SELECT * FROM survival_table((SELECT survival_agg(5, true, 2)));
+SELECT duration, survival, std_error, lower, upper FROM survival_table((SELECT survival_agg(5, false, 2)), 0.95, 'log');
+SELECT median_lifetime(s), median_lifetime_lower(s), median_lifetime_upper(s), mean_lifetime_std_error(s, 10)
+FROM (SELECT survival_agg(5, false, 2) AS s) x;
+-- an empty summary: no rows, NULL scalars
+SELECT (SELECT count(*) FROM survival_table(s)) AS rows, cumulative_hazard_at(s, 1) IS NULL AS h_null,
+       median_lifetime_lower(s) IS NULL AS lcl_null, mean_lifetime_std_error(s, 1) IS NULL AS se_null
+FROM (SELECT 'v=1 durations={} churned={} censored={}'::survival_summary AS s) x;
+
+-- rollup mixes both layouts: customers of a compact summary are at risk from
+-- the start; equals the aggregate over all rows
+SELECT rollup(s) FROM (SELECT survival_agg(dur, churned) AS s FROM late WHERE id < 'C'
+                       UNION ALL SELECT survival_agg(dur, churned, entry) FROM late WHERE id >= 'C') x;
+SELECT duration, at_risk, entered, survival FROM survival_table((SELECT rollup(s) FROM (
+       SELECT survival_agg(dur, churned) AS s FROM late WHERE id < 'C'
+       UNION ALL SELECT survival_agg(dur, churned, entry) FROM late WHERE id >= 'C') x));
+-- survival.h's reader sees the same points (through the other families'
+-- functions later); here: text and binary round trips of the new layout
+SELECT survival_agg(dur, churned, entry)::text::survival_summary::text = survival_agg(dur, churned, entry)::text AS rt_entry,
+       cs_test.binary_input('survival_summary', survival_summary_send(survival_agg(dur, churned, entry)))
+       = survival_agg(dur, churned, entry)::text AS binary_rt_entry
+FROM late;
+SELECT survival_agg(d, c, e, w)::text::survival_summary::text = survival_agg(d, c, e, w)::text AS exact_round_trip,
+       cs_test.binary_input('survival_summary', survival_summary_send(survival_agg(d, c, e, w)))
+       = survival_agg(d, c, e, w)::text AS exact_binary_round_trip
+FROM (SELECT random() * 100 AS e, random() < 0.4 AS c, random() * 3 AS w, i FROM generate_series(1, 2000) i) x,
+     LATERAL (SELECT e + random() * 1000 + 1e-9 AS d) y;
+SELECT 'v=1 at=3 weighted=true durations={0,1.5,2} entered={1,0.25,0} churned={0,0.5,0} censored={0,0,0.75}'::survival_summary;
+SELECT encode(survival_summary_send('v=1 weighted=true durations={0,2} entered={0.5,0} churned={0,0.5} censored={0,0}'), 'hex');
+SELECT cs_test.binary_input('survival_summary',
+       survival_summary_send('v=1 at=3 weighted=true durations={0,1.5,2} entered={1,0.25,0} churned={0,0.5,0} censored={0,0,0.75}'));
+
+-- bad input: 22023 naming the function and the value
+SELECT cs_test.error_of('SELECT survival_agg(d, true, -1) FROM (VALUES (1)) v(d)');
+SELECT cs_test.error_of('SELECT survival_agg(d, true, 2) FROM (VALUES (2)) v(d)');
+SELECT cs_test.error_of('SELECT survival_agg(d, true, 3) FROM (VALUES (2)) v(d)');
+SELECT cs_test.error_of($$SELECT survival_agg(d, true, 'NaN') FROM (VALUES (2)) v(d)$$);
+SELECT cs_test.error_of($$SELECT survival_agg(d, true, 'Infinity') FROM (VALUES (2)) v(d)$$);
+SELECT cs_test.error_of('SELECT survival_agg(d, true, 0, -0.5) FROM (VALUES (2)) v(d)');
+SELECT cs_test.error_of($$SELECT survival_agg(d, true, 0, 'NaN') FROM (VALUES (2)) v(d)$$);
+SELECT cs_test.error_of($$SELECT survival_agg(d, true, 0, 'Infinity') FROM (VALUES (2)) v(d)$$);
+SELECT cs_test.error_of($$SELECT survival_agg(d, true, 0, 1) FROM (VALUES ('-1'::float8)) v(d)$$);
+SELECT cs_test.error_of($$SELECT * FROM survival_table((SELECT survival_agg(dur, churned) FROM tv), 0.95, 'logit')$$);
+SELECT cs_test.error_of($$SELECT * FROM survival_table((SELECT survival_agg(dur, churned) FROM tv), 0, 'log')$$);
+SELECT cs_test.error_of($$SELECT * FROM survival_table((SELECT survival_agg(dur, churned) FROM tv), 1, 'log')$$);
+SELECT cs_test.error_of($$SELECT median_lifetime_lower(survival_agg(dur, churned), 1.5) FROM tv$$);
+SELECT cs_test.error_of($$SELECT median_lifetime_upper(survival_agg(dur, churned), 0.9, 'Log') FROM tv$$);
+SELECT cs_test.error_of($$SELECT mean_lifetime_std_error(survival_agg(dur, churned), -1) FROM tv$$);
+SELECT cs_test.error_of($$SELECT cumulative_hazard_at(survival_agg(dur, churned), 'NaN') FROM tv$$);
+-- malformed new layouts are rejected: 22P02 (text), 22P03 (binary)
+SELECT cs_test.error_of($$SELECT 'v=1 weighted=true durations={1} churned={1} censored={0}'::survival_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 weighted=yes durations={1} entered={0} churned={1} censored={0}'::survival_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 durations={1} entered={0.5} churned={1} censored={0}'::survival_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 durations={1,2} entered={2,0} churned={0,0} censored={0,1}'::survival_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 durations={1} entered={1} churned={1} censored={0}'::survival_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 durations={1,2} entered={0,1} churned={1,1} censored={0,0}'::survival_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 weighted=true durations={1} entered={0} churned={-1} censored={2}'::survival_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 durations={1} entered={0} churned={0} censored={0}'::survival_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 durations={1} entered={0,0} churned={1} censored={0}'::survival_summary$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('survival_summary',
+    overlay(survival_summary_send('v=1 durations={0,1} entered={1,0} churned={0,1} censored={0,0}') placing '\x10' from 2 for 1))$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('survival_summary',
+    overlay(survival_summary_send('v=1 durations={0,1} entered={1,0} churned={0,1} censored={0,0}') placing '\x08' from 2 for 1))$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('survival_summary',
+    overlay(survival_summary_send('v=1 durations={0,1} entered={1,0} churned={0,1} censored={0,0}') placing '\x00' from 2 for 1))$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('survival_summary',
+    overlay(survival_summary_send('v=1 durations={0,1} entered={1,0} churned={0,1} censored={0,0}') placing '\x3fe0000000000000' from 55 for 8))$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('survival_summary',
+    substr(survival_summary_send('v=1 durations={0,1} entered={1,0} churned={0,1} censored={0,0}'), 1, 60))$$);
+
+-- forced parallel plans give the same answers for the new forms
+CREATE TABLE big2 AS
+SELECT (i * 7919) % 3001 + 1 + (i * 13) % 7 AS dur, (i * 31) % 10 < 3 AS churned, (i * 13) % 7 AS entry,
+       ((i * 17) % 8) / 4.0 AS w
+FROM generate_series(1, 200000) i;
+ANALYZE big2;
+CREATE TABLE serial2 AS
+SELECT survival_agg(dur, churned, entry)::text AS e, survival_agg(dur, churned, entry, w)::text AS w FROM big2;
+SELECT cs_test.force_parallel();
+SELECT * FROM cs_test.plan_of('SELECT survival_agg(dur, churned, entry), survival_agg(dur, churned, entry, w) FROM big2');
+SELECT p.e = s.e AS entry_same, p.w = s.w AS weighted_same
+FROM (SELECT survival_agg(dur, churned, entry)::text AS e, survival_agg(dur, churned, entry, w)::text AS w FROM big2) p,
+     serial2 s;
+SELECT rollup(x)::text = (SELECT w FROM serial2) AS parallel_rollup_same
+FROM (SELECT survival_agg(dur, churned, entry, w) AS x FROM big2 GROUP BY dur % 10) y;
+RESET ALL;
+SET extra_float_digits = 0;
+DROP TABLE late, wt, big2, serial2;
+
 DROP TABLE tv, ties, customers, by_cohort, wide, big, serial_answer;

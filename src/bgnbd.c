@@ -18,14 +18,14 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "predictive.h"
 
 static const char *const bgnbd_names[] = {"r", "alpha", "a", "b"};
 
 static const PredModelType bgnbd_model_type = {
-	.type_name = "bgnbd_model",
+	.type = {"bgnbd_model", sizeof(BgnbdModel), NULL},
 	.params_fname = "bgnbd_params",
-	.size = sizeof(BgnbdModel),
 	.nparams = 4,
 	.names = bgnbd_names,
 	.param_off = {offsetof(BgnbdModel, r), offsetof(BgnbdModel, alpha),
@@ -86,35 +86,6 @@ bgnbd_fit_accum(PG_FUNCTION_ARGS)
 		t = fit_table_new(aggctx);
 	fit_table_add(t, x, tx, T, 1);
 	PG_RETURN_POINTER(t);
-}
-
-/* Shared by both fitting aggregates: merges two point tables */
-PG_FUNCTION_INFO_V1(pred_fit_combine);
-Datum
-pred_fit_combine(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggctx = cs_agg_context(fcinfo);
-	FitTable   *t = PG_ARGISNULL(0) ? NULL : (FitTable *) PG_GETARG_POINTER(0);
-	FitTable   *u = PG_ARGISNULL(1) ? NULL : (FitTable *) PG_GETARG_POINTER(1);
-
-	if (u == NULL)
-	{
-		if (t == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(t);
-	}
-	if (t == NULL)
-		t = fit_table_new(aggctx);
-	fit_table_merge(t, u);
-	PG_RETURN_POINTER(t);
-}
-
-PG_FUNCTION_INFO_V1(pred_fit_serialize);
-Datum
-pred_fit_serialize(PG_FUNCTION_ARGS)
-{
-	cs_agg_context(fcinfo);
-	PG_RETURN_BYTEA_P(fit_table_serialize((FitTable *) PG_GETARG_POINTER(0)));
 }
 
 /* The data as the likelihood uses it: points grouped by x */
@@ -418,8 +389,10 @@ pred_clv(PG_FUNCTION_ARGS)
 
 	for (int k = 1; k <= periods; k++)
 	{
-		double		e = bgnbd_expected(bg, k * len, x, tx, T);
+		double		e;
 
+		CHECK_FOR_INTERRUPTS();
+		e = bgnbd_expected(bg, k * len, x, tx, T);
 		disc *= 1.0 + d;
 		clv += (e - prev) * spend / disc;
 		prev = e;

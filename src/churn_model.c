@@ -20,6 +20,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #define CHURN_TYPE "churn_model"
@@ -27,13 +28,50 @@
 #define CHURN_MAX_ITER 25		/* as R's glm.control(maxit = 25) */
 #define STATE_VERSION 1
 
-/* ARR_DATA_PTR without its signed/unsigned mix, which -Wextra refuses */
-#define CHURN_ARR_DATA(a) \
-	((const double *) ((const char *) (a) + \
-					   (ARR_HASNULL(a) ? (Size) (a)->dataoffset : \
-						(Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(a)))))
+/* ---------- the size limit of a state ---------- */
 
-/* ---------- a growable array of doubles in the aggregate context ---------- */
+/*
+ * The most doubles one state may hold: its serialized form must stay below
+ * MaxAllocSize (1 GB) to pass between parallel workers, so the transition
+ * and combine functions refuse a state that would grow past it, and a
+ * serial plan refuses the same inputs as a parallel one.  The setting
+ * customer_success.state_max_values can only lower it (for tests).
+ */
+#define STATE_MAX_VALUES ((int) ((MaxAllocSize - 64) / sizeof(double)))
+
+static int	state_max_values = STATE_MAX_VALUES;
+
+void
+churn_model_init(void)
+{
+	DefineCustomIntVariable("customer_success.state_max_values",
+							"Most values (8 bytes each) a churn_model_fit() or auc() state may hold.",
+							"Only lowers the built-in limit, which keeps a state passable between parallel workers (1 GB).",
+							&state_max_values, STATE_MAX_VALUES, 1, STATE_MAX_VALUES,
+							PGC_USERSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+}
+
+static pg_noinline void
+state_too_large(const char *fname)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("%s: too many rows for one aggregate state", fname),
+			 errdetail("A state holds at most %d values of 8 bytes (%s: %s per row).",
+					   state_max_values, fname,
+					   strcmp(fname, "auc") == 0 ? "one" : "one plus one per signal"),
+			 errhint("Aggregate a random sample of the rows (TABLESAMPLE), or smaller groups.")));
+}
+
+/* Refuses a state of more than state_max_values doubles */
+static inline void
+state_check_size(const char *fname, int64 nvalues)
+{
+	if (unlikely(nvalues > state_max_values))
+		state_too_large(fname);
+}
+
+/* ---------- a growable array of doubles ---------- */
 
 typedef struct DoubleBuf
 {
@@ -42,6 +80,7 @@ typedef struct DoubleBuf
 	int64		cap;
 } DoubleBuf;
 
+/* Room for more values; the caller has checked the state's size */
 static void
 dbuf_reserve(MemoryContext ctx, DoubleBuf *b, int64 more)
 {
@@ -49,11 +88,8 @@ dbuf_reserve(MemoryContext ctx, DoubleBuf *b, int64 more)
 
 	if (need <= b->cap)
 		return;
-	if (need > (int64) (MaxAllocHugeSize / sizeof(double)) / 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many rows for one aggregate state")));
-	b->cap = Max(Max(b->cap * 2, need), 1024);
+	/* small at first: one state per group */
+	b->cap = Min(Max(Max(b->cap * 2, need), 8), Max(need, STATE_MAX_VALUES));
 	if (b->v == NULL)
 		b->v = MemoryContextAllocHuge(ctx, b->cap * sizeof(double));
 	else
@@ -88,17 +124,15 @@ state_fail(const char *what, const char *detail)
 }
 
 /*
- * Starts the serialized form of a state holding nvalues doubles; fname
- * names the aggregate in the error when they are too many to pass.
+ * Starts the serialized form of a state holding nvalues doubles, which the
+ * transition and combine functions kept below the limit of a serialized
+ * value.
  */
 static void
-state_begin(StringInfo buf, int64 nvalues, const char *fname)
+state_begin(StringInfo buf, int64 nvalues)
 {
-	if (nvalues > (int64) ((MaxAllocSize - 64) / sizeof(double)))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s: too many rows to pass between parallel workers", fname),
-				 errhint("Set max_parallel_workers_per_gather = 0 for this query.")));
+	if (nvalues > STATE_MAX_VALUES)
+		elog(ERROR, "state of " INT64_FORMAT " values past the limit", nvalues);
 	pq_begintypsend(buf);
 	pq_sendbyte(buf, STATE_VERSION);
 }
@@ -136,6 +170,8 @@ dbuf_recv(StringInfo buf, DoubleBuf *b, int64 n, const char *what)
 	{
 		double		x = pq_getmsgfloat8(buf);
 
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
 		if (!isfinite(x))
 			state_fail(what, "Values must be finite.");
 		b->v[i] = x;
@@ -189,7 +225,7 @@ churn_fit_accum(PG_FUNCTION_ARGS)
 	/* a row with a NULL signal is left out, as avg() leaves out NULLs */
 	if (ARR_HASNULL(signals))
 		goto done;
-	v = CHURN_ARR_DATA(signals);
+	v = CS_ARR_DOUBLES(signals);
 	for (int j = 0; j < k; j++)
 		if (unlikely(!isfinite(v[j])))
 			ereport(ERROR,
@@ -200,6 +236,7 @@ churn_fit_accum(PG_FUNCTION_ARGS)
 		st = MemoryContextAllocZero(aggctx, sizeof(ChurnFitState));
 		st->nsignals = k;
 	}
+	state_check_size("churn_model_fit", st->rows.n + k + 1);
 	dbuf_reserve(aggctx, &st->rows, k + 1);
 	st->rows.v[st->rows.n++] = PG_GETARG_BOOL(1) ? 1.0 : 0.0;
 	memcpy(st->rows.v + st->rows.n, v, k * sizeof(double));
@@ -216,25 +253,24 @@ Datum
 churn_fit_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggctx = cs_agg_context(fcinfo);
-	ChurnFitState *a = PG_ARGISNULL(0) ? NULL : (ChurnFitState *) PG_GETARG_POINTER(0);
-	ChurnFitState *b = PG_ARGISNULL(1) ? NULL : (ChurnFitState *) PG_GETARG_POINTER(1);
+	ChurnFitState *a;
+	ChurnFitState *b;
+	Datum		result;
 
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
-	if (a == NULL)
+	if (cs_combine_internal_nulls(fcinfo, &result))
+		return result;
+	b = (ChurnFitState *) PG_GETARG_POINTER(1);
+	if (PG_ARGISNULL(0))
 	{
 		a = MemoryContextAllocZero(aggctx, sizeof(ChurnFitState));
 		a->nsignals = b->nsignals;
 	}
-	else if (a->nsignals != b->nsignals)
+	else if ((a = (ChurnFitState *) PG_GETARG_POINTER(0))->nsignals != b->nsignals)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("churn_model_fit: every row must have the same number of signals, got %d and %d",
 						a->nsignals, b->nsignals)));
+	state_check_size("churn_model_fit", a->rows.n + b->rows.n);
 	dbuf_append(aggctx, &a->rows, &b->rows);
 	PG_RETURN_POINTER(a);
 }
@@ -247,7 +283,7 @@ churn_fit_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 
 	cs_agg_context(fcinfo);
-	state_begin(&buf, st->rows.n, FIT_STATE);
+	state_begin(&buf, st->rows.n);
 	pq_sendint32(&buf, st->nsignals);
 	pq_sendint64(&buf, st->rows.n / (st->nsignals + 1));
 	dbuf_send(&buf, &st->rows);
@@ -262,9 +298,12 @@ churn_fit_deserialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	ChurnFitState *st;
 	int64		nrows;
+	MemoryContext old;
 
 	cs_agg_context(fcinfo);
 	state_open(&buf, b, FIT_STATE);
+	/* in a context of its own that the combine function adopts */
+	old = MemoryContextSwitchTo(cs_state_context());
 	st = palloc0(sizeof(ChurnFitState));
 	st->nsignals = pq_getmsgint(&buf, 4);
 	if (st->nsignals < 1 || st->nsignals > CHURN_MAX_SIGNALS)
@@ -281,6 +320,7 @@ churn_fit_deserialize(PG_FUNCTION_ARGS)
 		if (y != 0.0 && y != 1.0)
 			state_fail(FIT_STATE, "Outcomes must be 0 or 1.");
 	}
+	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(st);
 }
 
@@ -312,16 +352,24 @@ model_alloc(int p)
 	return m;
 }
 
+static Size
+model_size_of(const void *s)
+{
+	const ChurnModel *m = s;
+
+	if (m->ncoef < 2 || m->ncoef > CHURN_MAX_SIGNALS + 1)
+		return 0;
+	return MODEL_BYTES(m->ncoef);
+}
+
+static const CsSummaryType churn_model_type = {
+	CHURN_TYPE, offsetof(ChurnModel, coef), model_size_of
+};
+
 static ChurnModel *
 model_fetch(Datum d)
 {
-	ChurnModel *m = cs_fetch_summary(d, CHURN_TYPE, offsetof(ChurnModel, coef));
-
-	if (m->ncoef < 2 || m->ncoef > CHURN_MAX_SIGNALS + 1 || VARSIZE(m) != MODEL_BYTES(m->ncoef))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted %s value", CHURN_TYPE)));
-	return m;
+	return cs_summary_fetch(&churn_model_type, d);
 }
 
 static void
@@ -416,10 +464,11 @@ churn_pass(const ChurnFitState *st, const double *beta, double *grad, double *he
 }
 
 /*
- * Cholesky factorization in place of a symmetric positive definite matrix,
- * after scaling it to unit diagonal so that the pivot test does not depend
- * on the units of the signals.  scale[] receives the scaling.  Returns -1,
- * or the index of the first pivot that is not clearly positive.
+ * Cholesky factorization (cs_cholesky) in place of a symmetric positive
+ * definite matrix, after scaling it to unit diagonal so that the pivot test
+ * does not depend on the units of the signals.  scale[] receives the
+ * scaling.  Returns -1, or the index of the first pivot that is not clearly
+ * positive.
  */
 static int
 cholesky(double *a, int p, double *scale)
@@ -433,50 +482,16 @@ cholesky(double *a, int p, double *scale)
 	for (int i = 0; i < p; i++)
 		for (int j = 0; j < p; j++)
 			a[i * p + j] *= scale[i] * scale[j];
-	for (int j = 0; j < p; j++)
-	{
-		double		d = a[j * p + j];
-
-		for (int m = 0; m < j; m++)
-			d -= a[j * p + m] * a[j * p + m];
-		if (!(d > 1e-12))
-			return j;
-		d = sqrt(d);
-		a[j * p + j] = d;
-		for (int i = j + 1; i < p; i++)
-		{
-			double		s = a[i * p + j];
-
-			for (int m = 0; m < j; m++)
-				s -= a[i * p + m] * a[j * p + m];
-			a[i * p + j] = s / d;
-		}
-	}
-	return -1;
+	return cs_cholesky(a, p, 1e-12);
 }
 
 /* Solve (S^-1 L L' S^-1) x = b for x, with L and S from cholesky() */
 static void
 cholesky_solve(const double *l, const double *scale, int p, const double *b, double *x)
 {
-	double		z[CHURN_MAX_SIGNALS + 1];
-
 	for (int i = 0; i < p; i++)
-	{
-		double		s = b[i] * scale[i];
-
-		for (int m = 0; m < i; m++)
-			s -= l[i * p + m] * z[m];
-		z[i] = s / l[i * p + i];
-	}
-	for (int i = p - 1; i >= 0; i--)
-	{
-		double		s = z[i];
-
-		for (int m = i + 1; m < p; m++)
-			s -= l[m * p + i] * x[m];
-		x[i] = s / l[i * p + i];
-	}
+		x[i] = b[i] * scale[i];
+	cs_cholesky_solve(l, p, x, x);
 	for (int i = 0; i < p; i++)
 		x[i] *= scale[i];
 }
@@ -485,8 +500,8 @@ static void
 churn_separation(void)
 {
 	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("churn_model_fit: the signals separate churned from retained rows, so no finite maximum-likelihood fit exists"),
+			(errcode(CS_ERRCODE_NOT_CONVERGED),
+			 errmsg("churn_model_fit: the fit did not converge: the signals separate churned from retained rows, so no finite maximum-likelihood fit exists"),
 			 errdetail("The likelihood keeps growing as the coefficients go to infinity (perfect or quasi-perfect separation)."),
 			 errhint("Leave out or coarsen the signal that predicts churn perfectly, or fit on more rows.")));
 }
@@ -508,6 +523,8 @@ churn_no_convergence(const ChurnFitState *st, const double *beta)
 		const double *row = st->rows.v + i * p;
 		double		eta = beta[0];
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		for (int j = 1; j < p; j++)
 			eta += beta[j] * row[j];
 		max_eta = Max(max_eta, fabs(eta));
@@ -515,8 +532,8 @@ churn_no_convergence(const ChurnFitState *st, const double *beta)
 	if (max_eta > 15.0)
 		churn_separation();
 	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("churn_model_fit: no convergence after %d Newton iterations", CHURN_MAX_ITER),
+			(errcode(CS_ERRCODE_NOT_CONVERGED),
+			 errmsg("churn_model_fit: the fit did not converge in %d Newton iterations", CHURN_MAX_ITER),
 			 errhint("Rescale the signals to comparable ranges, e.g. with health_scale().")));
 }
 
@@ -686,7 +703,7 @@ churn_probability(PG_FUNCTION_ARGS)
 						m->ncoef - 1, k)));
 	if (ARR_HASNULL(signals))
 		PG_RETURN_NULL();
-	v = CHURN_ARR_DATA(signals);
+	v = CS_ARR_DOUBLES(signals);
 	eta = m->coef[0];
 	for (int j = 0; j < k; j++)
 	{
@@ -876,6 +893,7 @@ auc_accum(PG_FUNCTION_ARGS)
 		cs_require_finite("auc", "score", score);
 	if (st == NULL)
 		st = MemoryContextAllocZero(aggctx, sizeof(AucState));
+	state_check_size("auc", st->pos.n + st->neg.n + 1);
 	dbuf_push(aggctx, PG_GETARG_BOOL(2) ? &st->pos : &st->neg, score);
 	PG_RETURN_POINTER(st);
 }
@@ -885,17 +903,15 @@ Datum
 auc_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggctx = cs_agg_context(fcinfo);
-	AucState   *a = PG_ARGISNULL(0) ? NULL : (AucState *) PG_GETARG_POINTER(0);
-	AucState   *b = PG_ARGISNULL(1) ? NULL : (AucState *) PG_GETARG_POINTER(1);
+	AucState   *a;
+	AucState   *b;
+	Datum		result;
 
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
-	if (a == NULL)
-		a = MemoryContextAllocZero(aggctx, sizeof(AucState));
+	if (cs_combine_internal_nulls(fcinfo, &result))
+		return result;
+	b = (AucState *) PG_GETARG_POINTER(1);
+	a = PG_ARGISNULL(0) ? MemoryContextAllocZero(aggctx, sizeof(AucState)) : (AucState *) PG_GETARG_POINTER(0);
+	state_check_size("auc", a->pos.n + a->neg.n + b->pos.n + b->neg.n);
 	dbuf_append(aggctx, &a->pos, &b->pos);
 	dbuf_append(aggctx, &a->neg, &b->neg);
 	PG_RETURN_POINTER(a);
@@ -909,7 +925,7 @@ auc_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 
 	cs_agg_context(fcinfo);
-	state_begin(&buf, st->pos.n + st->neg.n, AUC_STATE);
+	state_begin(&buf, st->pos.n + st->neg.n);
 	pq_sendint64(&buf, st->pos.n);
 	pq_sendint64(&buf, st->neg.n);
 	dbuf_send(&buf, &st->pos);
@@ -926,15 +942,19 @@ auc_deserialize(PG_FUNCTION_ARGS)
 	AucState   *st;
 	int64		npos,
 				nneg;
+	MemoryContext old;
 
 	cs_agg_context(fcinfo);
 	state_open(&buf, b, AUC_STATE);
+	/* in a context of its own that the combine function adopts */
+	old = MemoryContextSwitchTo(cs_state_context());
 	st = palloc0(sizeof(AucState));
 	npos = pq_getmsgint64(&buf);
 	nneg = pq_getmsgint64(&buf);
 	dbuf_recv(&buf, &st->pos, npos, AUC_STATE);
 	dbuf_recv(&buf, &st->neg, nneg, AUC_STATE);
 	pq_getmsgend(&buf);
+	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(st);
 }
 
@@ -973,6 +993,8 @@ auc_final(PG_FUNCTION_ARGS)
 	{
 		double		s = pos[i];
 		int64		group = 0;
+
+		CHECK_FOR_INTERRUPTS();
 
 		while (i < npos && pos[i] == s)
 		{

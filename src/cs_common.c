@@ -14,8 +14,17 @@
 #include "common/shortest_dec.h"
 #include "libpq/pqformat.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	churn_model_init();
+}
 
 void
 cs_sum_overflow(void)
@@ -54,6 +63,38 @@ cs_agg_context(FunctionCallInfo fcinfo)
 				 errmsg("%s() can only be called as part of an aggregate",
 						get_func_name(fcinfo->flinfo->fn_oid))));
 	return aggctx;
+}
+
+/* The name marks the contexts cs_state_context() makes */
+#define CS_STATE_CONTEXT_NAME "customer_success deserialized state"
+
+MemoryContext
+cs_state_context(void)
+{
+	return AllocSetContextCreate(CurrentMemoryContext, CS_STATE_CONTEXT_NAME,
+								 ALLOCSET_DEFAULT_SIZES);
+}
+
+bool
+cs_combine_internal_nulls(FunctionCallInfo fcinfo, Datum *result)
+{
+	MemoryContext aggctx = cs_agg_context(fcinfo);
+	MemoryContext owner;
+
+	if (PG_ARGISNULL(1))
+	{
+		fcinfo->isnull = PG_ARGISNULL(0);
+		*result = fcinfo->isnull ? (Datum) 0 : PG_GETARG_DATUM(0);
+		return true;
+	}
+	if (!PG_ARGISNULL(0))
+		return false;
+	owner = GetMemoryChunkContext(PG_GETARG_POINTER(1));
+	if (strcmp(owner->name, CS_STATE_CONTEXT_NAME) != 0)
+		return false;			/* not from a deserialize function: merge a copy */
+	MemoryContextSetParent(owner, aggctx);
+	*result = PG_GETARG_DATUM(1);
+	return true;
 }
 
 void
@@ -537,4 +578,83 @@ cs_fetch_summary(Datum d, const char *type_name, Size min_size)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("corrupted %s value", type_name)));
 	return v;
+}
+
+void *
+cs_summary_fetch(const CsSummaryType *type, Datum d)
+{
+	void	   *s = cs_fetch_summary(d, type->name, type->size);
+	Size		size = type->size_of ? type->size_of(s) : type->size;
+
+	if (size == 0 || VARSIZE(s) != size)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupted %s value", type->name)));
+	return s;
+}
+
+bool
+cs_combine_nulls(FunctionCallInfo fcinfo, const CsSummaryType *type, Datum *result)
+{
+	cs_agg_context(fcinfo);
+	if (PG_ARGISNULL(1))
+	{
+		fcinfo->isnull = PG_ARGISNULL(0);
+		*result = fcinfo->isnull ? (Datum) 0 : PG_GETARG_DATUM(0);
+		return true;
+	}
+	if (!PG_ARGISNULL(0))
+		return false;
+	*result = PointerGetDatum(cs_summary_fetch(type, PG_GETARG_DATUM(1)));
+	return true;
+}
+
+/* ---------- linear algebra ---------- */
+
+int
+cs_cholesky(double *a, int n, double floor)
+{
+	for (int j = 0; j < n; j++)
+	{
+		double		d = a[j * n + j];
+
+		for (int k = 0; k < j; k++)
+			d -= a[j * n + k] * a[j * n + k];
+		if (!(d > floor))
+			return j;
+		d = sqrt(d);
+		a[j * n + j] = d;
+		for (int i = j + 1; i < n; i++)
+		{
+			double		v = a[i * n + j];
+
+			for (int k = 0; k < j; k++)
+				v -= a[i * n + k] * a[j * n + k];
+			a[i * n + j] = v / d;
+		}
+	}
+	return -1;
+}
+
+void
+cs_cholesky_solve(const double *l, int n, const double *b, double *x)
+{
+	/* forward: L y = b, with y kept in x */
+	for (int i = 0; i < n; i++)
+	{
+		double		v = b[i];
+
+		for (int k = 0; k < i; k++)
+			v -= l[i * n + k] * x[k];
+		x[i] = v / l[i * n + i];
+	}
+	/* back: L' x = y */
+	for (int i = n - 1; i >= 0; i--)
+	{
+		double		v = x[i];
+
+		for (int k = i + 1; k < n; k++)
+			v -= l[k * n + i] * x[k];
+		x[i] = v / l[i * n + i];
+	}
 }

@@ -82,11 +82,33 @@ cs_sum_merge(CsSum *into, const CsSum *from)
  */
 #define CS_ERRCODE_NOT_CONVERGED	ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE
 
+/* Settings of the families, defined when the library is loaded */
+extern void churn_model_init(void);
+
 /* int64 addition that raises numeric_value_out_of_range on overflow */
 extern int64 cs_add_count(int64 a, int64 b);
 
-/* Aggregate support */
+/*
+ * Aggregate support.  The executor's contract for a state passed by
+ * reference: a transition or combine function that returns the pointer it
+ * was given has updated the state in place; one that returns another
+ * pointer has its value copied into the aggregate context by the executor,
+ * which frees the old state, so a new summary is built in the current
+ * (per-row) context, never in the aggregate context.  An internal state is
+ * allocated once in the aggregate context and the same pointer returned.
+ */
 extern MemoryContext cs_agg_context(FunctionCallInfo fcinfo);
+
+/*
+ * Internal states passed between parallel workers.  The deserialize
+ * function runs in per-row memory; it builds its state in the context
+ * cs_state_context() makes there, so that a combine function whose left
+ * side is NULL can move that state into the aggregate context as it is
+ * (no copy): cs_combine_internal_nulls() does that and the other NULL
+ * cases, and returns true with *result set when nothing is left to merge.
+ */
+extern MemoryContext cs_state_context(void);
+extern bool cs_combine_internal_nulls(FunctionCallInfo fcinfo, Datum *result);
 
 /* Argument checks: errors name the function, the argument and the value */
 extern void cs_require_finite(const char *fname, const char *what, double v);
@@ -147,5 +169,46 @@ extern void cs_check_count(CsParse *ps, const char *what, int64 n);
  * that a value of the wrong shape can never be read past its end.
  */
 extern void *cs_fetch_summary(Datum d, const char *type_name, Size min_size);
+
+/*
+ * A stored summary type: its SQL name and its size, or, for a type whose
+ * size varies, the size of its fixed part and size_of(), which gives the
+ * whole size from the fixed part (0 when that is invalid).
+ * cs_summary_fetch() fetches an argument and checks its exact size;
+ * cs_combine_nulls() handles the NULL cases of a combine function (and of
+ * the transition function of rollup()): when the right side is NULL the
+ * result is the left side (NULL when both are); when only the left side is
+ * NULL it is the right side as fetched, which the executor copies into the
+ * aggregate context.  It returns true with *result set in those cases,
+ * false when the caller has two summaries to merge.
+ */
+typedef struct CsSummaryType
+{
+	const char *name;
+	Size		size;
+	Size		(*size_of) (const void *s);
+} CsSummaryType;
+
+extern void *cs_summary_fetch(const CsSummaryType *type, Datum d);
+extern bool cs_combine_nulls(FunctionCallInfo fcinfo, const CsSummaryType *type,
+							 Datum *result);
+
+/*
+ * The data of a double precision array (ARR_DATA_PTR without its
+ * signed/unsigned mix, which -Wextra refuses); needs utils/array.h.
+ */
+#define CS_ARR_DOUBLES(a) \
+	((const double *) ((const char *) (a) + \
+					   (ARR_HASNULL(a) ? (Size) (a)->dataoffset : \
+						(Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(a)))))
+
+/*
+ * Cholesky factorization L L' of a symmetric n x n matrix (row-major), in
+ * place in its lower triangle: returns -1, or the index of the first pivot
+ * not above floor (the matrix is not clearly positive definite).
+ * cs_cholesky_solve() then solves L L' x = b (b may be x).
+ */
+extern int	cs_cholesky(double *a, int n, double floor);
+extern void cs_cholesky_solve(const double *l, int n, const double *b, double *x);
 
 #endif							/* CS_COMMON_H */

@@ -18,9 +18,8 @@
 static const char *const gg_names[] = {"p", "q", "v"};
 
 static const PredModelType gg_model_type = {
-	.type_name = "gamma_gamma_model",
+	.type = {"gamma_gamma_model", sizeof(GammaGammaModel), NULL},
 	.params_fname = "gamma_gamma_params",
-	.size = sizeof(GammaGammaModel),
 	.nparams = 3,
 	.names = gg_names,
 	.param_off = {offsetof(GammaGammaModel, p), offsetof(GammaGammaModel, q),

@@ -23,11 +23,6 @@
 
 #define HEALTH_TYPE "health_summary"
 
-/* ARR_DATA_PTR without its signed/unsigned mix, which -Wextra refuses */
-#define HEALTH_ARR_DATA(a) \
-	((const double *) ((const char *) (a) + \
-					   (ARR_HASNULL(a) ? (Size) (a)->dataoffset : \
-						(Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(a)))))
 #define HEALTH_MAX_SIGNALS 100
 
 /*
@@ -58,17 +53,24 @@ health_alloc(MemoryContext ctx, int n)
 	return s;
 }
 
+static Size
+health_size_of(const void *s)
+{
+	const HealthSummary *h = s;
+
+	if (h->nsignals < 1 || h->nsignals > HEALTH_MAX_SIGNALS)
+		return 0;
+	return HEALTH_BYTES(h->nsignals);
+}
+
+static const CsSummaryType health_type = {
+	HEALTH_TYPE, offsetof(HealthSummary, data), health_size_of
+};
+
 static HealthSummary *
 health_fetch(Datum d)
 {
-	HealthSummary *s = cs_fetch_summary(d, HEALTH_TYPE, offsetof(HealthSummary, data));
-
-	if (s->nsignals < 1 || s->nsignals > HEALTH_MAX_SIGNALS ||
-		VARSIZE(s) != HEALTH_BYTES(s->nsignals))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted %s value", HEALTH_TYPE)));
-	return s;
+	return cs_summary_fetch(&health_type, d);
 }
 
 /* Name of the aggregate being run, for error messages */
@@ -107,7 +109,7 @@ static int
 health_check_weights(FunctionCallInfo fcinfo, ArrayType *w)
 {
 	int			n = health_array_length(fcinfo, w, "weights");
-	const double *v = HEALTH_ARR_DATA(w);
+	const double *v = CS_ARR_DOUBLES(w);
 	double		total = 0.0;
 
 	if (n < 1 || n > HEALTH_MAX_SIGNALS)
@@ -160,10 +162,10 @@ health_same_weights(const HealthSummary *s, ArrayType *w)
 	if (ARR_NDIM(w) != 1 || ARR_HASNULL(w) || ARR_DIMS(w)[0] != n ||
 		ARR_ELEMTYPE(w) != FLOAT8OID)
 		return false;
-	if (memcmp(HEALTH_ARR_DATA(w), HS_WEIGHTS(s), sizeof(double) * n) == 0)
+	if (memcmp(CS_ARR_DOUBLES(w), HS_WEIGHTS(s), sizeof(double) * n) == 0)
 		return true;
 	for (int i = 0; i < n; i++)		/* 0 and -0 are the same weight */
-		if ((HEALTH_ARR_DATA(w))[i] != HS_WEIGHTS(s)[i])
+		if ((CS_ARR_DOUBLES(w))[i] != HS_WEIGHTS(s)[i])
 			return false;
 	return true;
 }
@@ -182,8 +184,9 @@ health_state_for(FunctionCallInfo fcinfo, HealthSummary *state, ArrayType *weigh
 	{
 		int			n = health_check_weights(fcinfo, weights);
 
-		state = health_alloc(cs_agg_context(fcinfo), n);
-		memcpy(HS_WEIGHTS(state), HEALTH_ARR_DATA(weights), sizeof(double) * n);
+		/* made here, copied into the aggregate context by the executor */
+		state = health_alloc(CurrentMemoryContext, n);
+		memcpy(HS_WEIGHTS(state), CS_ARR_DOUBLES(weights), sizeof(double) * n);
 	}
 	else if (unlikely(!health_same_weights(state, weights)))
 	{
@@ -233,7 +236,7 @@ health_accum(PG_FUNCTION_ARGS)
 	n = health_array_length(fcinfo, signals, "signals");
 	state = health_state_for(fcinfo, state, PG_GETARG_ARRAYTYPE_P(1), n);
 
-	v = HEALTH_ARR_DATA(signals);
+	v = CS_ARR_DOUBLES(signals);
 	nulls = ARR_NULLBITMAP(signals);
 	for (int i = 0; i < n; i++)
 	{
@@ -294,23 +297,13 @@ PG_FUNCTION_INFO_V1(health_combine);
 Datum
 health_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = cs_agg_context(fcinfo);
 	HealthSummary *state;
 	HealthSummary *other;
+	Datum		result;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-	}
+	if (cs_combine_nulls(fcinfo, &health_type, &result))
+		return result;
 	other = health_fetch(PG_GETARG_DATUM(1));
-	if (PG_ARGISNULL(0))
-	{
-		state = MemoryContextAlloc(aggctx, VARSIZE(other));
-		memcpy(state, other, VARSIZE(other));
-		PG_RETURN_POINTER(state);
-	}
 	state = (HealthSummary *) PG_GETARG_POINTER(0);
 	health_check_mergeable(state, other);
 	for (int i = 0; i < state->nsignals; i++)

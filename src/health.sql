@@ -45,28 +45,46 @@ CREATE AGGREGATE rollup(health_summary) (
 -- the VARIADIC form, PostgreSQL picks the non-variadic one, so that
 -- health_score(array[...], a, b, c) passes its signals as plain arguments
 -- instead of building an array for every row.  Same state, same answers.
-DO $$
-DECLARE
-	args text;
-BEGIN
-	FOR n IN 1 .. 8 LOOP
-		args := 'double precision[]' || repeat(', double precision', n);
-		EXECUTE format('CREATE FUNCTION health_accum(health_summary, %s) RETURNS health_summary
-			AS %L, %L LANGUAGE C IMMUTABLE PARALLEL SAFE', args, 'MODULE_PATHNAME', 'health_accum_args');
-		EXECUTE format('CREATE AGGREGATE health_score(%s) (
-			SFUNC = health_accum, STYPE = health_summary,
-			FINALFUNC = health_score, COMBINEFUNC = health_combine, PARALLEL = SAFE)', args);
-		EXECUTE format('CREATE AGGREGATE health_agg(%s) (
-			SFUNC = health_accum, STYPE = health_summary,
-			COMBINEFUNC = health_combine, PARALLEL = SAFE)', args);
-		EXECUTE format('COMMENT ON FUNCTION health_accum(health_summary, %s) IS %L', args,
-			format('Transition function of health_score() and health_agg() for %s signal column(s): adds one row', n));
-		EXECUTE format('COMMENT ON AGGREGATE health_score(%s) IS %L', args,
-			format('Health score 0 to 100 of %s signal column(s) in [0, 1] (same as the VARIADIC form, without an array per row)', n));
-		EXECUTE format('COMMENT ON AGGREGATE health_agg(%s) IS %L', args,
-			format('Mergeable health summary of %s signal column(s) (same as the VARIADIC form, without an array per row)', n));
-	END LOOP;
-END $$;
+-- One template, src/health_columns.sql.in, written out for each.
+-- @expand src/health_columns.sql.in
+-- @ n = 1
+-- @ args = double precision[], double precision
+-- @end
+
+-- @expand src/health_columns.sql.in
+-- @ n = 2
+-- @ args = double precision[], double precision, double precision
+-- @end
+
+-- @expand src/health_columns.sql.in
+-- @ n = 3
+-- @ args = double precision[], double precision, double precision, double precision
+-- @end
+
+-- @expand src/health_columns.sql.in
+-- @ n = 4
+-- @ args = double precision[], double precision, double precision, double precision, double precision
+-- @end
+
+-- @expand src/health_columns.sql.in
+-- @ n = 5
+-- @ args = double precision[], double precision, double precision, double precision, double precision, double precision
+-- @end
+
+-- @expand src/health_columns.sql.in
+-- @ n = 6
+-- @ args = double precision[], double precision, double precision, double precision, double precision, double precision, double precision
+-- @end
+
+-- @expand src/health_columns.sql.in
+-- @ n = 7
+-- @ args = double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision
+-- @end
+
+-- @expand src/health_columns.sql.in
+-- @ n = 8
+-- @ args = double precision[], double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision
+-- @end
 
 CREATE FUNCTION health_band(score double precision, red_below double precision DEFAULT 40,
                             green_from double precision DEFAULT 70) RETURNS text

@@ -15,27 +15,27 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
-typedef struct ScoreScale
-{
-	const char *type_name;		/* SQL type of the summary */
-	const char *fname;			/* aggregate named in errors */
-	int			lo;				/* lowest valid score */
-	int			hi;				/* highest valid score */
-} ScoreScale;
-
-static const ScoreScale nps_scale = {"nps_summary", "nps", 0, 10};
-static const ScoreScale csat_scale = {"csat_summary", "csat", 1, 5};
-
-#define SCALE_SIZE(sc)	((sc)->hi - (sc)->lo + 1)
-
 typedef struct ScoreSummary
 {
 	CS_SUMMARY_HEADER;
 	int64		counts[FLEXIBLE_ARRAY_MEMBER];
 } ScoreSummary;
 
-#define SCORE_SUMMARY_BYTES(sc) \
-	(offsetof(ScoreSummary, counts) + sizeof(int64) * SCALE_SIZE(sc))
+typedef struct ScoreScale
+{
+	CsSummaryType type;			/* SQL type of the summary, its size */
+	const char *fname;			/* aggregate named in errors */
+	int			lo;				/* lowest valid score */
+	int			hi;				/* highest valid score */
+} ScoreScale;
+
+#define SCALE_BYTES(lo, hi)	(offsetof(ScoreSummary, counts) + sizeof(int64) * ((hi) - (lo) + 1))
+
+static const ScoreScale nps_scale = {{"nps_summary", SCALE_BYTES(0, 10), NULL}, "nps", 0, 10};
+static const ScoreScale csat_scale = {{"csat_summary", SCALE_BYTES(1, 5), NULL}, "csat", 1, 5};
+
+#define SCALE_SIZE(sc)	((sc)->hi - (sc)->lo + 1)
+#define SCORE_SUMMARY_BYTES(sc)	((sc)->type.size)
 
 static ScoreSummary *
 score_new(const ScoreScale *sc)
@@ -50,13 +50,7 @@ score_new(const ScoreScale *sc)
 static ScoreSummary *
 score_fetch(Datum d, const ScoreScale *sc)
 {
-	ScoreSummary *s = cs_fetch_summary(d, sc->type_name, SCORE_SUMMARY_BYTES(sc));
-
-	if (VARSIZE(s) != SCORE_SUMMARY_BYTES(sc))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted %s value", sc->type_name)));
-	return s;
+	return cs_summary_fetch(&sc->type, d);
 }
 
 /* Counts must be non-negative and their total must fit in a bigint */
@@ -98,20 +92,22 @@ score_count_between(const ScoreSummary *s, const ScoreScale *sc, int lo, int hi)
 
 /*
  * The transition state (argument 0, not NULL) of an aggregate call, to be
- * updated in place: a summary made in the aggregate context by these
- * functions, or, for a strict transition with no initial condition, the first
+ * updated in place: the executor's copy of a summary these functions
+ * returned, or, for a strict transition with no initial condition, the first
  * input as PostgreSQL copied it.  Anything but a plain summary of the right
- * size is read as a value and copied into the aggregate context.
+ * size is read as a value and copied into the current context: returned,
+ * it replaces the state (the executor copies it into the aggregate context
+ * and frees the old one).
  */
 static ScoreSummary *
-score_state(FunctionCallInfo fcinfo, MemoryContext aggctx, const ScoreScale *sc)
+score_state(FunctionCallInfo fcinfo, const ScoreScale *sc)
 {
 	struct varlena *raw = (struct varlena *) PG_GETARG_POINTER(0);
 	ScoreSummary *copy;
 
 	if (likely(VARATT_IS_4B_U(raw) && VARSIZE(raw) == SCORE_SUMMARY_BYTES(sc)))
 		return (ScoreSummary *) raw;
-	copy = MemoryContextAlloc(aggctx, SCORE_SUMMARY_BYTES(sc));
+	copy = palloc(SCORE_SUMMARY_BYTES(sc));
 	memcpy(copy, score_fetch(PG_GETARG_DATUM(0), sc), SCORE_SUMMARY_BYTES(sc));
 	return copy;
 }
@@ -119,17 +115,16 @@ score_state(FunctionCallInfo fcinfo, MemoryContext aggctx, const ScoreScale *sc)
 static Datum
 score_accum(FunctionCallInfo fcinfo, const ScoreScale *sc)
 {
-	MemoryContext aggctx = cs_agg_context(fcinfo);
 	ScoreSummary *state;
 	int32		score;
 
+	cs_agg_context(fcinfo);
 	if (PG_ARGISNULL(0))
 	{
 		if (PG_ARGISNULL(1))
 			PG_RETURN_NULL();
-		state = MemoryContextAllocZero(aggctx, SCORE_SUMMARY_BYTES(sc));
-		SET_VARSIZE(state, SCORE_SUMMARY_BYTES(sc));
-		state->version = CS_SUMMARY_VERSION;
+		/* made here, copied into the aggregate context by the executor */
+		state = score_new(sc);
 	}
 	else
 		state = (ScoreSummary *) PG_GETARG_POINTER(0);
@@ -151,25 +146,14 @@ score_accum(FunctionCallInfo fcinfo, const ScoreScale *sc)
 static Datum
 score_combine(FunctionCallInfo fcinfo, const ScoreScale *sc)
 {
-	MemoryContext aggctx = cs_agg_context(fcinfo);
 	ScoreSummary *state;
 	ScoreSummary *other;
+	Datum		result;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-	}
+	if (cs_combine_nulls(fcinfo, &sc->type, &result))
+		return result;
 	other = score_fetch(PG_GETARG_DATUM(1), sc);
-
-	if (PG_ARGISNULL(0))
-	{
-		state = MemoryContextAlloc(aggctx, SCORE_SUMMARY_BYTES(sc));
-		memcpy(state, other, SCORE_SUMMARY_BYTES(sc));
-		PG_RETURN_POINTER(state);
-	}
-	state = score_state(fcinfo, aggctx, sc);
+	state = score_state(fcinfo, sc);
 	for (int i = 0; i < SCALE_SIZE(sc); i++)
 		state->counts[i] = cs_add_count(state->counts[i], other->counts[i]);
 	/* the total must fit too, or the result would not read back */
@@ -196,7 +180,8 @@ score_accum_inv(FunctionCallInfo fcinfo, const ScoreScale *sc)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	state = score_state(fcinfo, cs_agg_context(fcinfo), sc);
+	cs_agg_context(fcinfo);
+	state = score_state(fcinfo, sc);
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(state);
 	score = PG_GETARG_INT32(1);
@@ -214,7 +199,8 @@ score_uncombine(FunctionCallInfo fcinfo, const ScoreScale *sc)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	state = score_state(fcinfo, cs_agg_context(fcinfo), sc);
+	cs_agg_context(fcinfo);
+	state = score_state(fcinfo, sc);
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(state);
 	other = score_fetch(PG_GETARG_DATUM(1), sc);
@@ -246,7 +232,7 @@ score_in(FunctionCallInfo fcinfo, const ScoreScale *sc)
 	ScoreSummary *s = score_new(sc);
 	CsParse		ps;
 
-	cs_parse_init_text(&ps, sc->type_name, text);
+	cs_parse_init_text(&ps, sc->type.name, text);
 	cs_parse_version(&ps);
 	cs_parse_key(&ps, "counts");
 	cs_parse_char(&ps, '{');
@@ -283,7 +269,7 @@ score_recv(FunctionCallInfo fcinfo, const ScoreScale *sc)
 	ScoreSummary *s = score_new(sc);
 	CsParse		ps;
 
-	cs_parse_init_binary(&ps, sc->type_name);
+	cs_parse_init_binary(&ps, sc->type.name);
 	cs_recv_version(&ps, buf);
 	for (int i = 0; i < SCALE_SIZE(sc); i++)
 		s->counts[i] = pq_getmsgint64(buf);

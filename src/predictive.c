@@ -16,109 +16,92 @@
 #include "utils/float.h"
 
 #define FIT_STATE_VERSION	1
-#define FIT_INITIAL_SLOTS	1024
 
 /* ---------- weighted point table ---------- */
 
-static inline uint64
-fit_hash(double x, double y, double z)
+/* One entry of the hash table: a distinct point and its weight */
+typedef struct FitKey
 {
-	uint64		h;
-	uint64		bits[3];
+	double		x;
+	double		y;
+	double		z;
+} FitKey;
 
-	memcpy(&bits[0], &x, sizeof(double));
-	memcpy(&bits[1], &y, sizeof(double));
-	memcpy(&bits[2], &z, sizeof(double));
+typedef struct FitEntry
+{
+	FitKey		key;
+	int64		w;
+	char		status;			/* simplehash's */
+} FitEntry;
+
+static inline uint32
+fit_hash(FitKey k)
+{
+	uint64		bits[3];
+	uint64		h;
+
+	memcpy(bits, &k, sizeof(bits));
 	h = hash_combine64(hash_bytes_uint32_extended((uint32) bits[0], bits[0] >> 32),
 					   bits[1] * UINT64CONST(0x9E3779B97F4A7C15));
 	h = hash_combine64(h, bits[2] * UINT64CONST(0xC2B2AE3D27D4EB4F));
-	return h ^ (h >> 29);
+	return (uint32) (h ^ (h >> 32));
 }
 
-static FitPoint *
-fit_alloc_slots(MemoryContext cxt, int64 cap)
-{
-	return MemoryContextAllocExtended(cxt, sizeof(FitPoint) * cap,
-									  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-}
+#define SH_PREFIX		fit_points
+#define SH_ELEMENT_TYPE	FitEntry
+#define SH_KEY_TYPE		FitKey
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, k)	fit_hash(k)
+#define SH_EQUAL(tb, a, b)	((a).x == (b).x && (a).y == (b).y && (a).z == (b).z)
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "cs_simplehash.h"
+
+/* a new table is small: a fitting aggregate may run once per group */
+#define FIT_INITIAL_POINTS	8
 
 FitTable *
 fit_table_new(MemoryContext cxt)
 {
 	FitTable   *t = MemoryContextAllocZero(cxt, sizeof(FitTable));
 
-	t->cxt = cxt;
-	t->cap = FIT_INITIAL_SLOTS;
-	t->slots = fit_alloc_slots(cxt, t->cap);
+	t->points = fit_points_create(cxt, FIT_INITIAL_POINTS, NULL);
 	return t;
 }
 
-static void
-fit_insert_slot(FitPoint *slots, int64 cap, const FitPoint *p)
+/* Distinct points in the table */
+int64
+fit_table_count(const FitTable *t)
 {
-	uint64		i = fit_hash(p->x, p->y, p->z) & (cap - 1);
-
-	while (slots[i].w != 0)
-		i = (i + 1) & (cap - 1);
-	slots[i] = *p;
-}
-
-static void
-fit_table_grow(FitTable *t)
-{
-	int64		cap = t->cap * 2;
-	FitPoint   *slots = fit_alloc_slots(t->cxt, cap);
-
-	for (int64 i = 0; i < t->cap; i++)
-		if (t->slots[i].w != 0)
-			fit_insert_slot(slots, cap, &t->slots[i]);
-	pfree(t->slots);
-	t->slots = slots;
-	t->cap = cap;
+	return t->points->members;
 }
 
 void
 fit_table_add(FitTable *t, double x, double y, double z, int64 w)
 {
-	uint64		i;
-
 	/* -0.0 and 0.0 are one point */
-	x += 0.0;
-	y += 0.0;
-	z += 0.0;
-	i = fit_hash(x, y, z) & (t->cap - 1);
-	while (t->slots[i].w != 0)
-	{
-		FitPoint   *s = &t->slots[i];
+	FitKey		k = {x + 0.0, y + 0.0, z + 0.0};
+	FitEntry   *e;
+	bool		found;
 
-		if (s->x == x && s->y == y && s->z == z)
-		{
-			s->w = cs_add_count(s->w, w);
-			t->customers = cs_add_count(t->customers, w);
-			return;
-		}
-		i = (i + 1) & (t->cap - 1);
-	}
-	t->slots[i].x = x;
-	t->slots[i].y = y;
-	t->slots[i].z = z;
-	t->slots[i].w = w;
+	e = fit_points_insert(t->points, k, &found);
+	e->w = found ? cs_add_count(e->w, w) : w;
 	t->customers = cs_add_count(t->customers, w);
-	t->n++;
-	if (t->n * 10 > t->cap * 7)
-		fit_table_grow(t);
 }
 
 void
 fit_table_merge(FitTable *into, const FitTable *from)
 {
-	for (int64 i = 0; i < from->cap; i++)
-	{
-		const FitPoint *p = &from->slots[i];
+	fit_points_iterator it;
+	FitEntry   *e;
+	uint32		i = 0;
 
-		if (p->w != 0)
-			fit_table_add(into, p->x, p->y, p->z, p->w);
-		if ((i & 0xFFFF) == 0)
+	fit_points_start_iterate(from->points, &it);
+	while ((e = fit_points_iterate(from->points, &it)) != NULL)
+	{
+		fit_table_add(into, e->key.x, e->key.y, e->key.z, e->w);
+		if ((++i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -128,20 +111,19 @@ bytea *
 fit_table_serialize(const FitTable *t)
 {
 	StringInfoData buf;
+	fit_points_iterator it;
+	FitEntry   *e;
 
 	pq_begintypsend(&buf);
 	pq_sendbyte(&buf, FIT_STATE_VERSION);
-	pq_sendint64(&buf, t->n);
-	for (int64 i = 0; i < t->cap; i++)
+	pq_sendint64(&buf, fit_table_count(t));
+	fit_points_start_iterate(t->points, &it);
+	while ((e = fit_points_iterate(t->points, &it)) != NULL)
 	{
-		const FitPoint *p = &t->slots[i];
-
-		if (p->w == 0)
-			continue;
-		pq_sendfloat8(&buf, p->x);
-		pq_sendfloat8(&buf, p->y);
-		pq_sendfloat8(&buf, p->z);
-		pq_sendint64(&buf, p->w);
+		pq_sendfloat8(&buf, e->key.x);
+		pq_sendfloat8(&buf, e->key.y);
+		pq_sendfloat8(&buf, e->key.z);
+		pq_sendint64(&buf, e->w);
 	}
 	return pq_endtypsend(&buf);
 }
@@ -169,7 +151,8 @@ fit_table_deserialize(bytea *b, MemoryContext cxt, const char *what, FitPointChe
 	if (n < 0 || n > (buf.len - buf.cursor) / 32 || (buf.len - buf.cursor) != n * 32)
 		cs_parse_fail(&ps, "The point count " INT64_FORMAT " does not match the size.", n);
 
-	t = fit_table_new(cxt);
+	t = MemoryContextAllocZero(cxt, sizeof(FitTable));
+	t->points = fit_points_create(cxt, (uint32) Min(Max(n, FIT_INITIAL_POINTS), PG_UINT32_MAX / 2), NULL);
 	for (int64 i = 0; i < n; i++)
 	{
 		FitPoint	p;
@@ -184,6 +167,8 @@ fit_table_deserialize(bytea *b, MemoryContext cxt, const char *what, FitPointChe
 			cs_parse_fail(&ps, "Points must be finite.");
 		check(&ps, &p);
 		fit_table_add(t, p.x, p.y, p.z, p.w);
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
 	}
 	pq_getmsgend(&buf);
 	return t;
@@ -212,15 +197,23 @@ fit_point_cmp(const void *a, const void *b)
 FitPoint *
 fit_table_sorted(const FitTable *t)
 {
+	int64		n = fit_table_count(t);
 	FitPoint   *pts = MemoryContextAllocExtended(CurrentMemoryContext,
-												 sizeof(FitPoint) * Max(t->n, 1),
+												 sizeof(FitPoint) * Max(n, 1),
 												 MCXT_ALLOC_HUGE);
+	fit_points_iterator it;
+	FitEntry   *e;
 	int64		k = 0;
 
-	for (int64 i = 0; i < t->cap; i++)
-		if (t->slots[i].w != 0)
-			pts[k++] = t->slots[i];
-	Assert(k == t->n);
+	fit_points_start_iterate(t->points, &it);
+	while ((e = fit_points_iterate(t->points, &it)) != NULL)
+	{
+		pts[k].x = e->key.x;
+		pts[k].y = e->key.y;
+		pts[k].z = e->key.z;
+		pts[k++].w = e->w;
+	}
+	Assert(k == n);
 	qsort(pts, k, sizeof(FitPoint), fit_point_cmp);
 	return pts;
 }
@@ -274,11 +267,12 @@ lgamma_signed(double x, int *sign)
 	return lgamma(x);
 }
 
+/* out of range, or (the same SQLSTATE) did not converge */
 static void
 hyp2f1_fail(const char *why, double a, double b, double c, double z)
 {
 	ereport(ERROR,
-			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			(errcode(CS_ERRCODE_NOT_CONVERGED),
 			 errmsg("hypergeometric function 2F1(%g, %g; %g; %g) %s", a, b, c, z, why)));
 }
 
@@ -505,7 +499,7 @@ opt_fail(const char *fname, const char *const *names, int n, const double *theta
 		appendStringInfo(&buf, "%s%s = %g", i > 0 ? ", " : "", names[i], exp(theta[i]));
 	}
 	ereport(ERROR,
-			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			(errcode(CS_ERRCODE_NOT_CONVERGED),
 			 errmsg("%s: the maximum likelihood fit did not converge", fname),
 			 errdetail("%s Last parameters: %s.", detail, buf.data),
 			 errhint("The data may be too few, or carry too little repeat-purchase information, to identify the model.")));
@@ -629,59 +623,6 @@ max_abs(const double *v, int n)
 	for (int i = 0; i < n; i++)
 		m = Max(m, fabs(v[i]));
 	return m;
-}
-
-/*
- * Cholesky factor of a symmetric n x n matrix; false unless it is positive
- * definite with every pivot above floor.
- */
-static bool
-opt_cholesky(double h[PRED_MAX_PARAMS][PRED_MAX_PARAMS],
-			 double l[PRED_MAX_PARAMS][PRED_MAX_PARAMS], int n, double floor)
-{
-	memset(l, 0, sizeof(double) * PRED_MAX_PARAMS * PRED_MAX_PARAMS);
-	for (int j = 0; j < n; j++)
-	{
-		double		d = h[j][j];
-
-		for (int k = 0; k < j; k++)
-			d -= l[j][k] * l[j][k];
-		if (!(d > floor))
-			return false;
-		l[j][j] = sqrt(d);
-		for (int i = j + 1; i < n; i++)
-		{
-			double		v = h[i][j];
-
-			for (int k = 0; k < j; k++)
-				v -= l[i][k] * l[j][k];
-			l[i][j] = v / l[j][j];
-		}
-	}
-	return true;
-}
-
-/* Solves L L' d = g */
-static void
-opt_cholesky_solve(double l[PRED_MAX_PARAMS][PRED_MAX_PARAMS], int n,
-				   const double *g, double *d)
-{
-	double		y[PRED_MAX_PARAMS];
-
-	for (int i = 0; i < n; i++)
-	{
-		y[i] = g[i];
-		for (int k = 0; k < i; k++)
-			y[i] -= l[i][k] * y[k];
-		y[i] /= l[i][i];
-	}
-	for (int i = n - 1; i >= 0; i--)
-	{
-		d[i] = y[i];
-		for (int k = i + 1; k < n; k++)
-			d[i] -= l[k][i] * d[k];
-		d[i] /= l[i][i];
-	}
 }
 
 /*
@@ -884,8 +825,7 @@ pred_minimize(PredObjective fn, void *arg, void *coarse_arg, int n, double *thet
 	 */
 	for (int iter = 0; iter < 8; iter++)
 	{
-		double		hess[PRED_MAX_PARAMS][PRED_MAX_PARAMS];
-		double		L[PRED_MAX_PARAMS][PRED_MAX_PARAMS];
+		double		hess[PRED_MAX_PARAMS * PRED_MAX_PARAMS];	/* n x n */
 		double		gp[PRED_MAX_PARAMS],
 					gm[PRED_MAX_PARAMS],
 					d[PRED_MAX_PARAMS];
@@ -903,12 +843,12 @@ pred_minimize(PredObjective fn, void *arg, void *coarse_arg, int n, double *thet
 			xn[j] = theta[j] - h;
 			opt_eval(&o, xn, gm);
 			for (int i = 0; i < n; i++)
-				hess[i][j] = (gp[i] - gm[i]) / (2 * h);
+				hess[i * n + j] = (gp[i] - gm[i]) / (2 * h);
 		}
 		for (int i = 0; i < n; i++)
 			for (int j = 0; j < i; j++)
-				hess[i][j] = hess[j][i] = 0.5 * (hess[i][j] + hess[j][i]);
-		if (!opt_cholesky(hess, L, n, 1e-9))
+				hess[i * n + j] = hess[j * n + i] = 0.5 * (hess[i * n + j] + hess[j * n + i]);
+		if (cs_cholesky(hess, n, 1e-9) >= 0)
 			opt_fail(fname, names, n, theta,
 					 "The likelihood is flat at the optimum, so the data do not determine the parameters.");
 		if (max_abs(g, n) <= 1e-12)
@@ -916,7 +856,7 @@ pred_minimize(PredObjective fn, void *arg, void *coarse_arg, int n, double *thet
 			converged = true;
 			break;
 		}
-		opt_cholesky_solve(L, n, g, d);
+		cs_cholesky_solve(hess, n, g, d);
 		for (int i = 0; i < n; i++)
 			xn[i] = theta[i] - d[i];
 		fnew = opt_eval(&o, xn, gn);
@@ -964,9 +904,9 @@ pred_model_customers(const PredModelType *mt, void *m)
 static void *
 pred_model_alloc(const PredModelType *mt)
 {
-	PredModelHeader *m = palloc0(mt->size);
+	PredModelHeader *m = palloc0(mt->type.size);
 
-	SET_VARSIZE(m, mt->size);
+	SET_VARSIZE(m, mt->type.size);
 	m->version = CS_SUMMARY_VERSION;
 	return m;
 }
@@ -1002,13 +942,7 @@ pred_model_validate(CsParse *ps, const PredModelType *mt, void *m)
 void *
 pred_model_fetch(const PredModelType *mt, Datum d)
 {
-	void	   *m = cs_fetch_summary(d, mt->type_name, mt->size);
-
-	if (VARSIZE(m) != mt->size)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted %s value", mt->type_name)));
-	return m;
+	return cs_summary_fetch(&mt->type, d);
 }
 
 Datum
@@ -1030,7 +964,7 @@ pred_model_in(const PredModelType *mt, FunctionCallInfo fcinfo)
 	void	   *m = pred_model_alloc(mt);
 	CsParse		ps;
 
-	cs_parse_init_text(&ps, mt->type_name, text);
+	cs_parse_init_text(&ps, mt->type.name, text);
 	cs_parse_version(&ps);
 	for (int i = 0; i < mt->nparams; i++)
 	{
@@ -1072,7 +1006,7 @@ pred_model_recv(const PredModelType *mt, FunctionCallInfo fcinfo)
 	void	   *m = pred_model_alloc(mt);
 	CsParse		ps;
 
-	cs_parse_init_binary(&ps, mt->type_name);
+	cs_parse_init_binary(&ps, mt->type.name);
 	cs_recv_version(&ps, buf);
 	for (int i = 0; i < mt->nparams; i++)
 		*pred_model_param(mt, m, i) = pq_getmsgfloat8(buf);
@@ -1119,12 +1053,35 @@ pred_model_params(const PredModelType *mt, FunctionCallInfo fcinfo)
 
 /* ---------- fitting aggregates ---------- */
 
+/* Shared by both fitting aggregates: merges two point tables */
+PG_FUNCTION_INFO_V1(pred_fit_combine);
+Datum
+pred_fit_combine(PG_FUNCTION_ARGS)
+{
+	FitTable   *t;
+	Datum		result;
+
+	if (cs_combine_internal_nulls(fcinfo, &result))
+		return result;
+	t = PG_ARGISNULL(0) ? fit_table_new(cs_agg_context(fcinfo)) : (FitTable *) PG_GETARG_POINTER(0);
+	fit_table_merge(t, (FitTable *) PG_GETARG_POINTER(1));
+	PG_RETURN_POINTER(t);
+}
+
+PG_FUNCTION_INFO_V1(pred_fit_serialize);
+Datum
+pred_fit_serialize(PG_FUNCTION_ARGS)
+{
+	cs_agg_context(fcinfo);
+	PG_RETURN_BYTEA_P(fit_table_serialize((FitTable *) PG_GETARG_POINTER(0)));
+}
+
+/* In per-row memory, in a context of its own that the combine function adopts */
 Datum
 pred_fit_deserialize(const PredFitType *ft, FunctionCallInfo fcinfo)
 {
-	MemoryContext aggctx = cs_agg_context(fcinfo);
-
-	PG_RETURN_POINTER(fit_table_deserialize(PG_GETARG_BYTEA_PP(0), aggctx,
+	cs_agg_context(fcinfo);
+	PG_RETURN_POINTER(fit_table_deserialize(PG_GETARG_BYTEA_PP(0), cs_state_context(),
 											ft->state_name, ft->check));
 }
 
@@ -1133,6 +1090,7 @@ pred_fit_final(const PredFitType *ft, FunctionCallInfo fcinfo)
 {
 	int			n = ft->model->nparams;
 	FitTable   *t;
+	int64		npoints;
 	FitPoint   *pts;
 	void	   *data,
 			   *coarse = NULL;
@@ -1142,14 +1100,15 @@ pred_fit_final(const PredFitType *ft, FunctionCallInfo fcinfo)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	t = (FitTable *) PG_GETARG_POINTER(0);
-	if (t->n == 0)
+	npoints = fit_table_count(t);
+	if (npoints == 0)
 		PG_RETURN_NULL();
 
 	pts = fit_table_sorted(t);
-	data = ft->build(pts, t->n, 1);
-	if (t->n > PRED_COARSE_POINTS)
-		coarse = ft->build(pts, t->n, (t->n + PRED_COARSE_POINTS - 1) / PRED_COARSE_POINTS);
-	ft->start(pts, t->n, data, theta);
+	data = ft->build(pts, npoints, 1);
+	if (npoints > PRED_COARSE_POINTS)
+		coarse = ft->build(pts, npoints, (npoints + PRED_COARSE_POINTS - 1) / PRED_COARSE_POINTS);
+	ft->start(pts, npoints, data, theta);
 	pfree(pts);
 
 	pred_minimize(ft->objective, data, coarse, n, theta, ft->fname, ft->model->names);

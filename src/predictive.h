@@ -18,20 +18,18 @@ typedef struct FitPoint
 	double		x;
 	double		y;
 	double		z;
-	int64		w;				/* 0 marks an empty hash slot */
+	int64		w;
 } FitPoint;
 
 /*
- * The internal state of a fitting aggregate: an open-addressing hash table
- * of distinct points, so that memory follows distinct summaries, not rows.
+ * The internal state of a fitting aggregate: a hash table of distinct
+ * points (lib/simplehash.h, in the context it was made in), so that memory
+ * follows distinct summaries, not rows.
  */
 typedef struct FitTable
 {
-	MemoryContext cxt;
+	struct fit_points_hash *points;
 	int64		customers;		/* total weight */
-	int64		n;				/* distinct points */
-	int64		cap;			/* slots, a power of two */
-	FitPoint   *slots;
 } FitTable;
 
 /* Validates one point read back from a serialized state */
@@ -44,6 +42,7 @@ extern bytea *fit_table_serialize(const FitTable *t);
 extern FitTable *fit_table_deserialize(bytea *b, MemoryContext cxt,
 									   const char *what, FitPointCheck check);
 extern FitPoint *fit_table_sorted(const FitTable *t);
+extern int64 fit_table_count(const FitTable *t);
 
 /* Input checks shared by the fitting aggregates and the prediction functions */
 extern double pred_frequency(const char *fname, double x);
@@ -51,6 +50,8 @@ extern double pred_frequency(const char *fname, double x);
 /* Special functions */
 extern double pred_digamma(double x);
 extern double pred_hyp2f1(double a, double b, double c, double z);
+/* lnG(x) - lnG(x + a), accurate for large x (bgnbd_counts.c) */
+extern double pred_lgamma_diff(double x, double a);
 
 /*
  * Minimises fn over n <= PRED_MAX_PARAMS parameters (in log space) starting
@@ -79,9 +80,8 @@ extern void pred_minimize(PredObjective fn, void *arg, void *coarse_arg, int n,
  */
 typedef struct PredModelType
 {
-	const char *type_name;		/* SQL type, e.g. "bgnbd_model" */
+	CsSummaryType type;			/* SQL type, e.g. "bgnbd_model", and sizeof the struct */
 	const char *params_fname;	/* its parameters function */
-	Size		size;			/* sizeof the struct */
 	int			nparams;
 	const char *const *names;	/* parameter names, in order */
 	Size		param_off[PRED_MAX_PARAMS]; /* offsets of the parameters */

@@ -46,6 +46,10 @@ CREATE FUNCTION bgnbd_p_alive(model bgnbd_model, frequency double precision,
 	recency double precision, t double precision)
 	RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bgnbd_probability_of_purchases(model bgnbd_model, t double precision, n integer)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bgnbd_probability_of_purchases(bgnbd_model, double precision, integer) IS 'Probability that a customer drawn at random at time 0 makes exactly n purchases in (0, t] (Fader, Hardie & Lee 2005, eq. 8)';
 CREATE FUNCTION hyp2f1(a double precision, b double precision, c double precision, z double precision)
 	RETURNS double precision
 	AS 'MODULE_PATHNAME', 'pred_hyp2f1_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

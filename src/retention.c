@@ -48,16 +48,12 @@ retention_new(MemoryContext ctx)
 	return s;
 }
 
+static const CsSummaryType retention_type = {RETENTION_TYPE, RETENTION_BYTES, NULL};
+
 static RetentionSummary *
 retention_fetch(Datum d)
 {
-	RetentionSummary *s = cs_fetch_summary(d, RETENTION_TYPE, RETENTION_BYTES);
-
-	if (VARSIZE(s) != RETENTION_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted %s value", RETENTION_TYPE)));
-	return s;
+	return cs_summary_fetch(&retention_type, d);
 }
 
 /*
@@ -130,11 +126,11 @@ retention_accum(PG_FUNCTION_ARGS)
 
 	if (unlikely(PG_ARGISNULL(0)))
 	{
-		MemoryContext aggctx = cs_agg_context(fcinfo);
-
+		cs_agg_context(fcinfo);
 		if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 			PG_RETURN_NULL();
-		state = retention_new(aggctx);
+		/* made here, copied into the aggregate context by the executor */
+		state = retention_new(CurrentMemoryContext);
 	}
 	else
 	{
@@ -187,24 +183,13 @@ PG_FUNCTION_INFO_V1(retention_combine);
 Datum
 retention_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = cs_agg_context(fcinfo);
 	RetentionSummary *state;
 	RetentionSummary *other;
+	Datum		result;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-	}
+	if (cs_combine_nulls(fcinfo, &retention_type, &result))
+		return result;
 	other = retention_fetch(PG_GETARG_DATUM(1));
-
-	if (PG_ARGISNULL(0))
-	{
-		state = MemoryContextAlloc(aggctx, RETENTION_BYTES);
-		memcpy(state, other, RETENTION_BYTES);
-		PG_RETURN_POINTER(state);
-	}
 	state = (RetentionSummary *) PG_GETARG_POINTER(0);
 	state->starting_customers = cs_add_count(state->starting_customers, other->starting_customers);
 	state->churned_customers = cs_add_count(state->churned_customers, other->churned_customers);
@@ -488,9 +473,9 @@ mrr_movement_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 /*
  * 'new', 'reactivation', 'expansion', 'contraction', 'churn', 'retained'
  * or 'inactive'; NULL MRR counts as 0 and a NULL was_customer as false.
- * The seven text values are built once per call site (in fn_mcxt) and
- * returned as they are, as functions returning one of their arguments do:
- * no allocation per row.
+ * The seven text values are built once per call site (in fn_mcxt); each
+ * call returns a fresh copy of one, since a caller may free or modify what a
+ * function returns.
  */
 PG_FUNCTION_INFO_V1(mrr_movement);
 Datum
@@ -523,5 +508,113 @@ mrr_movement(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 		fcinfo->flinfo->fn_extra = names;
 	}
-	PG_RETURN_TEXT_P(names[m]);
+	PG_RETURN_TEXT_P(memcpy(palloc(VARSIZE(names[m])), names[m], VARSIZE(names[m])));
+}
+
+/* ---------- SaaS dashboard ratios ---------- */
+
+/* num / den, an error if it overflows (e.g. a loss of 1e-300) */
+static Datum
+retention_divide(FunctionCallInfo fcinfo, double num, double den)
+{
+	double		r = num / den;
+
+	if (unlikely(isinf(r)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: result is out of range for double precision",
+						get_func_name(fcinfo->flinfo->fn_oid))));
+	PG_RETURN_FLOAT8(r);
+}
+
+/*
+ * Customers paying at the end: the starting customers who did not churn
+ * plus the new ones.  The summary has no count of its own for them, and
+ * needs none: every customer with mrr_end > 0 is one or the other.
+ */
+static inline int64
+retention_ending_count(const RetentionSummary *s)
+{
+	return cs_add_count(s->starting_customers - s->churned_customers, s->new_customers);
+}
+
+PG_FUNCTION_INFO_V1(retention_ending_customers);
+Datum
+retention_ending_customers(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(retention_ending_count(SUMMARY_ARG()));
+}
+
+/* (new + expansion MRR) / (contraction + churned MRR); NULL when nothing was lost */
+PG_FUNCTION_INFO_V1(retention_quick_ratio);
+Datum
+retention_quick_ratio(PG_FUNCTION_ARGS)
+{
+	RetentionSummary *s = SUMMARY_ARG();
+	CsSum		gained = s->new_mrr;
+	CsSum		lost = s->contraction;
+	double		den;
+
+	cs_sum_merge(&gained, &s->expansion);
+	cs_sum_merge(&lost, &s->churned);
+	den = cs_sum_value(&lost);
+	if (!(den > 0))
+		PG_RETURN_NULL();
+	return retention_divide(fcinfo, cs_sum_value(&gained), den);
+}
+
+/*
+ * ending MRR / starting MRR - 1, computed as (retained + new - starting) /
+ * starting so that a small growth keeps its digits; NULL without starting
+ * MRR
+ */
+PG_FUNCTION_INFO_V1(retention_mrr_growth_rate);
+Datum
+retention_mrr_growth_rate(PG_FUNCTION_ARGS)
+{
+	RetentionSummary *s = SUMMARY_ARG();
+	CsSum		num = s->retained;
+
+	cs_sum_merge(&num, &s->new_mrr);
+	retention_sub(&num, &s->starting);
+	return retention_ratio(fcinfo, s, &num);
+}
+
+/* average revenue per account: ending MRR / ending customers */
+PG_FUNCTION_INFO_V1(retention_arpa);
+Datum
+retention_arpa(PG_FUNCTION_ARGS)
+{
+	RetentionSummary *s = SUMMARY_ARG();
+	int64		n = retention_ending_count(s);
+	CsSum		total = s->retained;
+
+	if (n == 0)
+		PG_RETURN_NULL();
+	cs_sum_merge(&total, &s->new_mrr);
+	PG_RETURN_FLOAT8(cs_sum_value(&total) / (double) n);
+}
+
+/* annual run rate: 12 x ending MRR */
+PG_FUNCTION_INFO_V1(retention_arr);
+Datum
+retention_arr(PG_FUNCTION_ARGS)
+{
+	RetentionSummary *s = SUMMARY_ARG();
+	CsSum		total = s->retained;
+
+	cs_sum_merge(&total, &s->new_mrr);
+	return retention_divide(fcinfo, 12.0 * cs_sum_value(&total), 1.0);
+}
+
+/* new MRR / new customers; NULL without new customers */
+PG_FUNCTION_INFO_V1(retention_average_sale_price);
+Datum
+retention_average_sale_price(PG_FUNCTION_ARGS)
+{
+	RetentionSummary *s = SUMMARY_ARG();
+
+	if (s->new_customers == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(cs_sum_value(&s->new_mrr) / (double) s->new_customers);
 }

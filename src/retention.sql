@@ -41,54 +41,43 @@ CREATE AGGREGATE rollup(retention_summary) (
 COMMENT ON AGGREGATE retention_agg(double precision, double precision) IS 'Mergeable revenue retention summary of one period, one row per customer with its MRR at the start and at the end (coalesce(end, 0) after a LEFT JOIN), for storing and rollup()';
 COMMENT ON AGGREGATE rollup(retention_summary) IS 'Merges retention summaries of disjoint customer sets, e.g. segments into the whole';
 
-CREATE FUNCTION nrr(retention_summary) RETURNS double precision
-	AS 'MODULE_PATHNAME', 'retention_nrr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE nrr(mrr_start double precision, mrr_end double precision) (
-	SFUNC = retention_accum, STYPE = retention_summary,
-	FINALFUNC = nrr, COMBINEFUNC = retention_combine, PARALLEL = SAFE
-);
-COMMENT ON FUNCTION nrr(retention_summary) IS 'Net revenue retention: sum of ending MRR over starting customers / starting MRR; NULL without starting MRR';
-COMMENT ON AGGREGATE nrr(double precision, double precision) IS 'Net revenue retention: sum of ending MRR over starting customers / starting MRR of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
-CREATE FUNCTION grr(retention_summary) RETURNS double precision
-	AS 'MODULE_PATHNAME', 'retention_grr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE grr(mrr_start double precision, mrr_end double precision) (
-	SFUNC = retention_accum, STYPE = retention_summary,
-	FINALFUNC = grr, COMBINEFUNC = retention_combine, PARALLEL = SAFE
-);
-COMMENT ON FUNCTION grr(retention_summary) IS 'Gross revenue retention: sum of min(start, end) over starting customers / starting MRR; NULL without starting MRR';
-COMMENT ON AGGREGATE grr(double precision, double precision) IS 'Gross revenue retention: sum of min(start, end) over starting customers / starting MRR of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
-CREATE FUNCTION customer_churn_rate(retention_summary) RETURNS double precision
-	AS 'MODULE_PATHNAME', 'retention_customer_churn_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE customer_churn_rate(mrr_start double precision, mrr_end double precision) (
-	SFUNC = retention_accum, STYPE = retention_summary,
-	FINALFUNC = customer_churn_rate, COMBINEFUNC = retention_combine, PARALLEL = SAFE
-);
-COMMENT ON FUNCTION customer_churn_rate(retention_summary) IS 'Customer (logo) churn rate: churned customers / starting customers; NULL without starting customers';
-COMMENT ON AGGREGATE customer_churn_rate(double precision, double precision) IS 'Customer (logo) churn rate: churned customers / starting customers of one period, one row per customer with its MRR at the start and at the end; NULL without starting customers';
-CREATE FUNCTION revenue_churn_rate(retention_summary) RETURNS double precision
-	AS 'MODULE_PATHNAME', 'retention_revenue_churn_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE revenue_churn_rate(mrr_start double precision, mrr_end double precision) (
-	SFUNC = retention_accum, STYPE = retention_summary,
-	FINALFUNC = revenue_churn_rate, COMBINEFUNC = retention_combine, PARALLEL = SAFE
-);
-COMMENT ON FUNCTION revenue_churn_rate(retention_summary) IS 'Revenue churn rate (cancellations only): churned MRR / starting MRR; NULL without starting MRR';
-COMMENT ON AGGREGATE revenue_churn_rate(double precision, double precision) IS 'Revenue churn rate (cancellations only): churned MRR / starting MRR of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
-CREATE FUNCTION gross_revenue_churn_rate(retention_summary) RETURNS double precision
-	AS 'MODULE_PATHNAME', 'retention_gross_revenue_churn_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE gross_revenue_churn_rate(mrr_start double precision, mrr_end double precision) (
-	SFUNC = retention_accum, STYPE = retention_summary,
-	FINALFUNC = gross_revenue_churn_rate, COMBINEFUNC = retention_combine, PARALLEL = SAFE
-);
-COMMENT ON FUNCTION gross_revenue_churn_rate(retention_summary) IS 'Gross revenue churn rate: (churned + contraction MRR) / starting MRR = 1 - GRR; NULL without starting MRR';
-COMMENT ON AGGREGATE gross_revenue_churn_rate(double precision, double precision) IS 'Gross revenue churn rate: (churned + contraction MRR) / starting MRR = 1 - GRR of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
-CREATE FUNCTION net_revenue_churn_rate(retention_summary) RETURNS double precision
-	AS 'MODULE_PATHNAME', 'retention_net_revenue_churn_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE net_revenue_churn_rate(mrr_start double precision, mrr_end double precision) (
-	SFUNC = retention_accum, STYPE = retention_summary,
-	FINALFUNC = net_revenue_churn_rate, COMBINEFUNC = retention_combine, PARALLEL = SAFE
-);
-COMMENT ON FUNCTION net_revenue_churn_rate(retention_summary) IS 'Net revenue churn rate: (churned + contraction - expansion MRR) / starting MRR = 1 - NRR; NULL without starting MRR';
-COMMENT ON AGGREGATE net_revenue_churn_rate(double precision, double precision) IS 'Net revenue churn rate: (churned + contraction - expansion MRR) / starting MRR = 1 - NRR of one period, one row per customer with its MRR at the start and at the end; NULL without starting MRR';
+-- The rates: each an accessor and a direct aggregate (src/retention_rate.sql.in)
+
+-- @expand src/retention_rate.sql.in
+-- @ name = nrr
+-- @ description = Net revenue retention: sum of ending MRR over starting customers / starting MRR
+-- @ null = NULL without starting MRR
+-- @end
+
+-- @expand src/retention_rate.sql.in
+-- @ name = grr
+-- @ description = Gross revenue retention: sum of min(start, end) over starting customers / starting MRR
+-- @ null = NULL without starting MRR
+-- @end
+
+-- @expand src/retention_rate.sql.in
+-- @ name = customer_churn_rate
+-- @ description = Customer (logo) churn rate: churned customers / starting customers
+-- @ null = NULL without starting customers
+-- @end
+
+-- @expand src/retention_rate.sql.in
+-- @ name = revenue_churn_rate
+-- @ description = Revenue churn rate (cancellations only): churned MRR / starting MRR
+-- @ null = NULL without starting MRR
+-- @end
+
+-- @expand src/retention_rate.sql.in
+-- @ name = gross_revenue_churn_rate
+-- @ description = Gross revenue churn rate: (churned + contraction MRR) / starting MRR = 1 - GRR
+-- @ null = NULL without starting MRR
+-- @end
+
+-- @expand src/retention_rate.sql.in
+-- @ name = net_revenue_churn_rate
+-- @ description = Net revenue churn rate: (churned + contraction - expansion MRR) / starting MRR = 1 - NRR
+-- @ null = NULL without starting MRR
+-- @end
 
 CREATE FUNCTION starting_mrr(retention_summary) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'retention_starting_mrr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -120,6 +109,30 @@ COMMENT ON FUNCTION churned_mrr(retention_summary) IS 'Churned MRR: sum of mrr_s
 COMMENT ON FUNCTION starting_customers(retention_summary) IS 'Number of starting customers (mrr_start > 0)';
 COMMENT ON FUNCTION churned_customers(retention_summary) IS 'Number of churned customers (mrr_start > 0, mrr_end = 0)';
 COMMENT ON FUNCTION new_customers(retention_summary) IS 'Number of new customers (mrr_start = 0, mrr_end > 0)';
+
+-- SaaS dashboard ratios (1.2)
+CREATE FUNCTION ending_customers(retention_summary) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'retention_ending_customers' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ending_customers(retention_summary) IS 'Number of customers paying at the end of the period (mrr_end > 0): starting customers who did not churn plus new customers';
+-- @expand src/retention_rate.sql.in
+-- @ name = quick_ratio
+-- @ description = SaaS quick ratio: (new + expansion MRR) / (contraction + churned MRR)
+-- @ null = NULL when no MRR was lost
+-- @end
+-- @expand src/retention_rate.sql.in
+-- @ name = mrr_growth_rate
+-- @ description = MRR growth rate: ending MRR / starting MRR - 1
+-- @ null = NULL without starting MRR
+-- @end
+CREATE FUNCTION arpa(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_arpa' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION arpa(retention_summary) IS 'Average revenue per account: ending MRR / ending customers; NULL without ending customers';
+CREATE FUNCTION arr(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_arr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION arr(retention_summary) IS 'Annual run rate: 12 x ending MRR';
+CREATE FUNCTION average_sale_price(retention_summary) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'retention_average_sale_price' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION average_sale_price(retention_summary) IS 'Average sale price: new MRR / new customers; NULL without new customers';
 
 CREATE FUNCTION mrr_movement(previous_mrr double precision, current_mrr double precision,
                              was_customer boolean DEFAULT false) RETURNS text

@@ -23,7 +23,8 @@ typedef struct SurvDataPoint
 
 /*
  * A validated summary, as read by survival_data_read(): `initial` is the
- * weight of customers at risk from the start (those without late entry),
+ * weight of customers at risk from the start (those without an entry time;
+ * a customer with entry 0 is in points[t = 0].entered: at risk after 0),
  * points are sorted by t, distinct.  The weight at risk at time t is
  *   initial + sum of entered over points with p.t < t
  *           - sum of (churned + censored) over points with p.t < t
@@ -33,7 +34,7 @@ typedef struct SurvData
 {
 	int32		npoints;
 	bool		weighted;		/* some weight is not 1 */
-	bool		late_entry;		/* some customer entered after 0 */
+	bool		late_entry;		/* some customer has an entry time (entered > 0 somewhere) */
 	double		initial;
 	SurvDataPoint *points;		/* palloc'd in the current context */
 } SurvData;

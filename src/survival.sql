@@ -16,7 +16,7 @@ CREATE TYPE survival_summary (
 	RECEIVE = survival_summary_recv, SEND = survival_summary_send,
 	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
 );
-COMMENT ON TYPE survival_summary IS 'Mergeable Kaplan-Meier summary: per distinct duration, the number of churn events and of censored (still active) customers';
+COMMENT ON TYPE survival_summary IS 'Mergeable Kaplan-Meier summary: per distinct duration, the number of churn events and of censored (still active) customers; with late entry or weights, per distinct time the weight entering, churning and censored';
 
 CREATE FUNCTION survival_accum(survival_summary, double precision, boolean) RETURNS survival_summary
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -64,7 +64,7 @@ CREATE FUNCTION ltv(survival_summary, arpa double precision, gross_margin double
 	AS 'MODULE_PATHNAME', 'survival_ltv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION survival_summary_in(cstring) IS 'Reads a survival_summary from its text form';
-COMMENT ON FUNCTION survival_summary_out(survival_summary) IS 'Writes a survival_summary as text: v=1 durations={t,...} churned={n,...} censored={n,...}';
+COMMENT ON FUNCTION survival_summary_out(survival_summary) IS 'Writes a survival_summary as text: v=1 durations={t,...} churned={n,...} censored={n,...}, with entered={w,...} (and weighted=true) for late entry and weights';
 COMMENT ON FUNCTION survival_summary_recv(internal) IS 'Reads a survival_summary from its binary form';
 COMMENT ON FUNCTION survival_summary_send(survival_summary) IS 'Writes a survival_summary in binary form';
 COMMENT ON FUNCTION survival_accum(survival_summary, double precision, boolean) IS 'Transition function of survival_agg(): counts one customer''s duration, as a churn event or censored';
@@ -83,3 +83,47 @@ COMMENT ON FUNCTION survival_customers(survival_summary) IS 'Number of customers
 COMMENT ON FUNCTION survival_churned(survival_summary) IS 'Number of churn events in a survival summary';
 COMMENT ON FUNCTION survival_curve(survival_summary, double precision) IS 'Kaplan-Meier curve: one row per distinct duration with at_risk, churned, censored, S and its confidence interval (Greenwood variance on the log(-log S) scale)';
 COMMENT ON FUNCTION ltv(survival_summary, double precision, double precision, double precision) IS 'Cohort lifetime value: arpa * gross_margin * restricted mean lifetime up to horizon, arpa being revenue per unit of duration';
+
+-- 1.2: late entry, weights, survfit's table (SPEC section 6)
+CREATE FUNCTION survival_entry_accum(survival_summary, double precision, boolean, double precision)
+	RETURNS survival_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION survival_weighted_accum(survival_summary, double precision, boolean, double precision,
+                                        double precision) RETURNS survival_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE survival_agg(duration double precision, churned boolean, entry double precision) (
+	SFUNC = survival_entry_accum, STYPE = survival_summary,
+	FINALFUNC = survival_agg_final, COMBINEFUNC = survival_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE survival_agg(duration double precision, churned boolean, entry double precision,
+                              weight double precision) (
+	SFUNC = survival_weighted_accum, STYPE = survival_summary,
+	FINALFUNC = survival_agg_final, COMBINEFUNC = survival_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION survival_table(survival_summary, confidence double precision DEFAULT 0.95,
+                               conf_type text DEFAULT 'log-log')
+	RETURNS TABLE (duration double precision, at_risk double precision, entered double precision,
+	               churned double precision, censored double precision, survival double precision,
+	               std_error double precision, lower double precision, upper double precision,
+	               cumulative_hazard double precision, cumulative_hazard_std_error double precision)
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 100;
+CREATE FUNCTION cumulative_hazard_at(survival_summary, t double precision) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION median_lifetime_lower(survival_summary, confidence double precision DEFAULT 0.95,
+                                      conf_type text DEFAULT 'log-log') RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION median_lifetime_upper(survival_summary, confidence double precision DEFAULT 0.95,
+                                      conf_type text DEFAULT 'log-log') RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mean_lifetime_std_error(survival_summary, horizon double precision) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION survival_entry_accum(survival_summary, double precision, boolean, double precision) IS 'Transition function of survival_agg(duration, churned, entry): counts one customer at risk from its entry time';
+COMMENT ON FUNCTION survival_weighted_accum(survival_summary, double precision, boolean, double precision, double precision) IS 'Transition function of survival_agg(duration, churned, entry, weight): adds one customer''s weight at its entry time and duration';
+COMMENT ON AGGREGATE survival_agg(double precision, boolean, double precision) IS 'Mergeable Kaplan-Meier summary with late entry: a customer is at risk when entry < t <= duration, as R''s Surv(entry, duration, churned); entry >= 0 and < duration';
+COMMENT ON AGGREGATE survival_agg(double precision, boolean, double precision, double precision) IS 'Weighted Kaplan-Meier summary with late entry: case weights >= 0 (frequency or sampling weights, as R''s weights =); rows of weight 0 add nothing';
+COMMENT ON FUNCTION survival_table(survival_summary, double precision, text) IS 'R''s summary(survfit(...), censored = TRUE): one row per distinct duration with at_risk, entered, churned, censored (weights), S, its standard error (Greenwood), the confidence interval (conf_type log-log, log or plain), Nelson-Aalen cumulative hazard and its standard error';
+COMMENT ON FUNCTION cumulative_hazard_at(survival_summary, double precision) IS 'Nelson-Aalen cumulative hazard H(t) = sum of churned / at risk over durations <= t; NULL when empty';
+COMMENT ON FUNCTION median_lifetime_lower(survival_summary, double precision, text) IS 'Lower confidence bound of the median lifetime as R''s print(survfit): the smallest duration where the lower confidence curve is <= 0.5; NULL if none';
+COMMENT ON FUNCTION median_lifetime_upper(survival_summary, double precision, text) IS 'Upper confidence bound of the median lifetime as R''s print(survfit): the smallest duration where the upper confidence curve is <= 0.5; NULL if none';
+COMMENT ON FUNCTION mean_lifetime_std_error(survival_summary, double precision) IS 'Standard error of the restricted mean lifetime up to horizon, as R''s print(survfit, rmean = horizon) se(rmean); NULL when empty';

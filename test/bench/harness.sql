@@ -54,3 +54,49 @@ LANGUAGE sql AS $$
 	       round((o / f)::numeric, 2), round((o / p)::numeric, 2)
 	FROM w ORDER BY first_seen;
 $$;
+
+-- cs_bench.memory(name, query, baseline, sizes) runs EXPLAIN ANALYZE of query
+-- and of baseline (the same GROUP BY with count(*)), both as a HashAggregate
+-- that does not spill, and records their peak memory; sizes returns the sum
+-- of the sizes of the summaries the query makes (pg_column_size, or the
+-- serialized size of an internal state).  cs_bench.memory_report() prints them.
+CREATE TABLE cs_bench.mem (name text, groups bigint, peak_kb bigint, base_kb bigint,
+                           summary_bytes bigint, seen serial);
+
+CREATE FUNCTION cs_bench.hash_peak_kb(query text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	plan jsonb;
+	kb bigint;
+BEGIN
+	EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, FORMAT JSON) ' || query INTO plan;
+	kb := jsonb_path_query_first(plan, 'strict $.**?(@."Strategy" == "Hashed")."Peak Memory Usage"');
+	IF kb IS NULL OR jsonb_path_query_first(plan, 'strict $.**."HashAgg Batches"')::int <> 1 THEN
+		RAISE EXCEPTION 'no HashAggregate in one batch for %: %', query, plan;
+	END IF;
+	RETURN kb;
+END $$;
+
+CREATE FUNCTION cs_bench.memory(name text, query text, baseline text, sizes text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	groups bigint;
+	bytes bigint;
+BEGIN
+	SET LOCAL work_mem = '4GB';
+	SET LOCAL enable_sort = off;
+	EXECUTE 'SELECT count(*) FROM (' || baseline || ') x' INTO groups;
+	EXECUTE sizes INTO bytes;
+	INSERT INTO cs_bench.mem (name, groups, peak_kb, base_kb, summary_bytes)
+	VALUES (name, groups, cs_bench.hash_peak_kb(query), cs_bench.hash_peak_kb(baseline), bytes);
+END $$;
+
+CREATE FUNCTION cs_bench.memory_report() RETURNS TABLE (aggregate text, groups bigint,
+	"peak MB" numeric, "count(*) MB" numeric, "groups x summary MB" numeric,
+	"bytes/group over count(*)" numeric, "summary bytes/group" numeric)
+LANGUAGE sql AS $$
+	SELECT name, groups, round(peak_kb / 1024.0, 1), round(base_kb / 1024.0, 1),
+	       round(summary_bytes / 1048576.0, 1),
+	       round((peak_kb - base_kb) * 1024.0 / groups), round(summary_bytes::numeric / groups)
+	FROM cs_bench.mem ORDER BY seen;
+$$;

@@ -44,7 +44,7 @@ print("%s: %d files" % (sys.argv[1], len(names)))
 PY
 cd "unpacked/customer_success-$version"
 /usr/bin/python3 test/check-meta.py .
+make -s check-install-script PG_CONFIG="${PG_CONFIG:-pg_config}"
 make -s -j2 PG_CONFIG="${PG_CONFIG:-pg_config}" >/dev/null
-cat src/common.sql $(ls src/*.sql | grep -v '^src/common.sql$' | sort) | cmp - "customer_success--$version.sql"
 [ -f customer_success.so ] || { echo "the unpacked archive did not build" >&2; exit 1; }
 echo "make dist: $zip builds"

@@ -4,7 +4,8 @@
 #
 # One line per case below: name | function that must exist (the case is
 # skipped on a branch without it) | query that runs far longer than the
-# timeout.  For the fits, whose work is in the final function, the input is
+# timeout.  clv: one call of 100,000 periods whose every expectation costs
+# thousands of series terms (about 5 s uninterrupted).  For the fits, whose work is in the final function, the input is
 # generated in the select list (streaming, no materialization), so the
 # timeout may fall during the accumulation or during the fit: size the
 # input so the fit alone takes several seconds (see notes/reliability.md).
@@ -24,6 +25,7 @@ bgnbd_fit | bgnbd_fit(double precision,double precision,double precision) | SELE
 gamma_gamma_fit | gamma_gamma_fit(double precision,double precision) | SELECT gamma_gamma_fit((1 + g % 10)::float8, (10 + g % 50)::float8) FROM (SELECT generate_series(1, 2000000000) AS g) s
 churn_model_fit | churn_model_fit(boolean,double precision[]) | SELECT churn_model_fit(g % 3 = 0, VARIADIC ARRAY[(g % 10) / 10.0, (g % 7) / 7.0]::float8[]) FROM (SELECT generate_series(1, 2000000000) AS g) s
 auc | auc(double precision,boolean) | SELECT auc((g % 1000)::float8, g % 3 = 0) FROM (SELECT generate_series(1, 2000000000) AS g) s
+clv | clv(bgnbd_model,gamma_gamma_model,double precision,double precision,double precision,double precision,integer,double precision,double precision) | SELECT clv('v=1 r=0.243 alpha=4.414 a=1.000001 b=2000 log_likelihood=-1 customers=1', 'v=1 p=6.25 q=3.74 v=15.44 log_likelihood=-1 customers=1', 1000, 30, 38, 40, 100000, 1, 0.01)
 CASES
 )
 

@@ -166,6 +166,24 @@ SQL
 )
 	[ "$out" = 1 ] && echo "ok   binary COPY written by $old reads back" || say_fail "$old: binary COPY read back: $out"
 
+	# a survival summary stored by $old (compact counts) serves the 1.2
+	# functions: survival_table agrees with survival_curve row by row, and it
+	# merges with a 1.2 summary with late entry
+	out=$(q -d "$db" <<'SQL'
+SELECT (SELECT count(*) FROM stored st, survival_table(st.survival) t
+        JOIN survival_curve(st.survival) c ON c.duration = t.duration
+        WHERE t.survival = c.survival AND t.at_risk = c.at_risk AND t.churned = c.churned)
+       || ' ' || (SELECT count(*) FROM stored st, survival_curve(st.survival))
+       || ' ' || (SELECT (median_lifetime_lower(survival, 0.95, 'log') <= median_lifetime(survival))::text FROM stored)
+       || ' ' || (SELECT survival_customers(rollup(s)) FROM (SELECT survival FROM stored
+                  UNION ALL SELECT survival_agg(tenure, churned, 0) FROM accounts) x(s));
+SQL
+)
+	set -- $out
+	[ $# = 4 ] && [ "$1" = "$2" ] && [ "$1" -gt 0 ] && [ "$3" = true ] && [ "$4" = 4000 ] \
+		&& echo "ok   stored survival summary read by survival_table ($1 rows), median bounds, rollup with late entry" \
+		|| say_fail "$old: stored survival summary through the 1.2 functions: $out"
+
 	# the materialized views refresh, before and after new data arrives
 	q -d "$db" -c "REFRESH MATERIALIZED VIEW daily" -c "REFRESH MATERIALIZED VIEW answers" \
 		|| say_fail "$old: REFRESH MATERIALIZED VIEW after the update"

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Feeds 1,500 randomly mutated survival_summary values (text and binary) to
+# Feeds 1,500 randomly mutated survival_summary values (text and binary; both
+# layouts: counts, and entries with weights) to
 # the input functions: each must be accepted or rejected with a proper error,
 # never an internal error (XX000) or a crash.  Runs inside test/with-cluster.
 set -euo pipefail
@@ -14,6 +15,13 @@ CREATE TABLE seeds AS
 SELECT survival_summary_send(survival_agg(d, c)) AS b, survival_agg(d, c)::text AS t
 FROM (SELECT (random() * 20)::int AS d, random() < 0.5 AS c, g % 5 AS grp
       FROM generate_series(1, 300) g) x GROUP BY grp;
+-- the layout with entries and weights (1.2)
+INSERT INTO seeds
+SELECT survival_summary_send(s), s::text
+FROM (SELECT CASE WHEN grp < 2 THEN survival_agg(d, c, least(e, d - 0.5)) ELSE survival_agg(d, c, least(e, d - 0.5), w) END AS s
+      FROM (SELECT 1 + (random() * 20)::int AS d, random() < 0.5 AS c, (random() * 5)::int / 2.0 AS e,
+                   (random() * 8)::int / 4.0 AS w, g % 5 AS grp
+            FROM generate_series(1, 300) g) x GROUP BY grp) y;
 DO $$
 DECLARE
 	r record; b bytea; t text; res text; bad int := 0; pos int;

@@ -1,8 +1,9 @@
 -- Survival sections of the HTML report (test/demo/html/README.md): cohort
--- retention heatmap and survival curves by plan with confidence bands.
+-- retention heatmap and survival curves by plan with confidence bands (R's
+-- default: the log band of survival_table(s, 0.95, 'log')).
 -- Duration = paying months, from the signup month to the first month without
 -- revenue, or to the end of observation for accounts still paying.
--- requires: survival_agg, survival_at, survival_curve
+-- requires: survival_agg, survival_at, survival_table
 
 CREATE TEMP VIEW report_lifetimes AS
 SELECT a.plan, date_trunc('quarter', a.signed_up)::date AS cohort,
@@ -32,20 +33,21 @@ SELECT json_build_object(
 	                    FROM unnest(ARRAY[1, 2, 3, 4, 5, 6, 9, 12, 15, 18, 21, 24]) k) ORDER BY cohort))
 FROM c;
 
--- survival curves by plan, monthly, with the 95% Greenwood band
+-- survival curves by plan, monthly, with the 95% Greenwood band on the log
+-- scale, as R's survfit draws it by default
 WITH p AS (
 	SELECT plan, survival_agg(months, churned) AS s FROM report_lifetimes GROUP BY plan
 ), g AS (
 	SELECT p.plan, k, coalesce(c.survival, 1) AS sv, coalesce(c.lower, 1) AS lo, coalesce(c.upper, 1) AS hi
 	FROM p CROSS JOIN generate_series(0, 24) k
-	LEFT JOIN LATERAL (SELECT * FROM survival_curve(p.s) WHERE duration <= k
+	LEFT JOIN LATERAL (SELECT * FROM survival_table(p.s, 0.95, 'log') WHERE duration <= k
 	                   ORDER BY duration DESC LIMIT 1) c ON true
 )
 SELECT json_build_object(
 	'kind', 'line',
 	'id', 'survival-by-plan',
 	'title', 'Share of accounts still paying, by months since signup',
-	'subtitle', 'Kaplan-Meier survival_curve() per plan with its 95% confidence band',
+	'subtitle', 'Kaplan-Meier survival_table() per plan with its 95% band: Greenwood, log scale (R''s default conf.type = "log")',
 	'x_label', 'months since signup',
 	'y_label', '% still paying',
 	'step', true,

@@ -197,7 +197,8 @@ def render_line(s):
                 bot = path_points([(pos(i), f.y(lo[i])) for i in reversed(seg)], step, reverse=True)
                 body.append('<polygon class="band" fill="%s" points="%s"/>'
                             % (color, " ".join("%.1f,%.1f" % p for p in top + bot)))
-        for seg in segments([i for i in range(len(xs)) if vals[i] is not None]):
+        draw_line = se.get("line", True)
+        for seg in segments([i for i in range(len(xs)) if vals[i] is not None]) if draw_line else []:
             pts = path_points([(pos(i), f.y(vals[i])) for i in seg], step)
             body.append('<polyline class="line" stroke="%s" points="%s"/>'
                         % (color, " ".join("%.1f,%.1f" % p for p in pts)))
@@ -211,7 +212,7 @@ def render_line(s):
                 tip += " (%s to %s)" % (show(lower[i]), show(upper[i]))
             if counts is not None:
                 tip += ", n = %s" % show(counts[i])
-            if not step or len(xs) <= 40:
+            if se.get("markers", True) and (not step or len(xs) <= 40):
                 body.append('<circle class="point" cx="%.1f" cy="%.1f" r="3" fill="%s"><title>%s</title></circle>'
                             % (pos(i), f.y(v), color, esc(tip)))
             else:
@@ -219,7 +220,7 @@ def render_line(s):
             if s.get("labels"):
                 body.append('<text class="label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>'
                             % (pos(i), f.y(v) - 8, esc(show(raw[i]))))
-        keys.append(("line", color, se.get("name", "")))
+        keys.append(("line" if draw_line else "dot", color, se.get("name", "")))
         if lower is not None:
             keys.append(("band", color, se.get("band_name", se.get("name", "") + " interval")))
     return svg(f.height, body, s.get("title", "")) + legend(keys)
@@ -442,6 +443,7 @@ svg .connector { stroke: #9ca3af; stroke-dasharray: 3 3; }
 .swatch.line { height: 3px; background: var(--c); }
 .swatch.band { background: var(--c); opacity: .25; }
 .swatch.box { background: var(--c); }
+.swatch.dot { width: 8px; height: 8px; border-radius: 50%; background: var(--c); }
 .kpis { display: grid; gap: 14px; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); }
 .kpi { border: 1px solid var(--rule); border-radius: 6px; padding: 10px 14px; }
 .kpi-label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }

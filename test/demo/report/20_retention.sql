@@ -1,19 +1,32 @@
 \echo
-\echo '== Revenue retention per month, last 12 months (start: last month''s MRR; end: this month''s, 0 if gone)'
-SELECT to_char(p.month + interval '1 month', 'YYYY-MM') AS month,
+\echo '== Revenue retention and SaaS ratios per month, last 12 months (start: last month''s MRR; end: this month''s, 0 if gone; new accounts count in ending MRR)'
+-- a FULL JOIN, so that accounts new this month are in the summary too: they
+-- do not change NRR, GRR or churn, but they are half of the quick ratio
+WITH pairs AS (
+	SELECT coalesce(c.month, (p.month + interval '1 month')::date) AS month,
+	       coalesce(p.mrr, 0) AS mrr_start, coalesce(c.mrr, 0) AS mrr_end
+	FROM mrr_monthly p
+	FULL JOIN mrr_monthly c ON c.account_id = p.account_id AND c.month = p.month + interval '1 month'
+)
+SELECT to_char(month, 'YYYY-MM') AS month,
        starting_customers(r) AS customers,
        round(starting_mrr(r)::numeric, 2) AS "starting MRR",
        round(100 * nrr(r)::numeric, 2) AS "NRR %",
        round(100 * grr(r)::numeric, 2) AS "GRR %",
        round(100 * customer_churn_rate(r)::numeric, 2) AS "logo churn %",
        round(100 * revenue_churn_rate(r)::numeric, 2) AS "revenue churn %",
-       round(100 * net_revenue_churn_rate(r)::numeric, 2) AS "net rev. churn %"
-FROM (SELECT p.month, retention_agg(p.mrr, coalesce(c.mrr, 0)) AS r
-      FROM mrr_monthly p
-      LEFT JOIN mrr_monthly c ON c.account_id = p.account_id AND c.month = p.month + interval '1 month'
-      WHERE p.month >= date '2025-10-01' AND p.month < date '2026-10-01'
-      GROUP BY p.month) p
-ORDER BY p.month;
+       round(100 * net_revenue_churn_rate(r)::numeric, 2) AS "net rev. churn %",
+       round(quick_ratio(r)::numeric, 2) AS "quick ratio",
+       round(100 * mrr_growth_rate(r)::numeric, 2) AS "MRR growth %",
+       ending_customers(r) AS "ending customers",
+       round(arpa(r)::numeric, 2) AS "ARPA",
+       round(arr(r)::numeric, 0) AS "ARR",
+       round(average_sale_price(r)::numeric, 2) AS "avg. sale price"
+FROM (SELECT month, retention_agg(mrr_start, mrr_end) AS r
+      FROM pairs
+      WHERE month > date '2025-10-01' AND month <= date '2026-10-01'
+      GROUP BY month) x
+ORDER BY month;
 
 \echo
 \echo '== Annual NRR and GRR (October 2025 -> October 2026) by plan, and all plans by rollup()'
