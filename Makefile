@@ -54,6 +54,20 @@ FORCE:
 test demo bench fuzz stress valgrind:
 	PG_CONFIG=$(PG_CONFIG) bash test/run $@
 
+# The version matrix: the whole suite on PostgreSQL 17, 18 and 19 (Debian
+# chroots, cached in /var/cache/customer_success), then the Debian packages
+# built, installed in a clean chroot of each and checked with installcheck
+# (test/versions/matrix; root).  MAJORS="18" to run some of them.
+.PHONY: test-versions
+test-versions:
+	bash test/versions/matrix $(MAJORS)
+
+# Debian packages postgresql-<major>-customer-success for each installed
+# major (debian/, pg_buildext), in debs/
+.PHONY: deb
+deb:
+	PG_CONFIG=$(PG_CONFIG) bash test/build-deb debs
+
 # Fails when the committed install script is not the one src/*.sql make
 .PHONY: check-install-script
 check-install-script:

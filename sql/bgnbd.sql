@@ -5,6 +5,10 @@ SET extra_float_digits = 0;
 \set cdnow_summary :abs_srcdir '/test/data/cdnow_customers_summary.csv'
 \set cdnow_sample :abs_srcdir '/test/data/CDNOW_sample.txt'
 \set cdnow_spend :abs_srcdir '/test/data/cdnow_customers_summary_with_transactions.csv'
+-- psql reads the data (the server need not be able to read the checkout)
+\set cdnow_summary_csv `cat :'cdnow_summary'`
+\set cdnow_sample_txt `cat :'cdnow_sample'`
+\set cdnow_spend_csv `cat :'cdnow_spend'`
 
 -- ---------- the Gauss hypergeometric function against closed forms ----------
 -- 2F1(1,1;2;z) = -ln(1-z)/z, on both sides of 0, near 1 and far below -1
@@ -35,7 +39,10 @@ SELECT cs_test.error_of('SELECT hyp2f1(-5e16, -5e16, 1, 0.9999)');
 
 -- ---------- CDNOW (Fader, Hardie & Lee 2005) ----------
 CREATE TABLE cdnow (id int PRIMARY KEY, frequency float8, recency float8, t float8);
-COPY cdnow FROM :'cdnow_summary' (FORMAT csv, HEADER);
+INSERT INTO cdnow
+SELECT f[1]::int, f[2]::float8, f[3]::float8, f[4]::float8
+FROM regexp_split_to_table(:'cdnow_summary_csv', E'\r?\n') WITH ORDINALITY l(line, n), string_to_array(line, ',') f
+WHERE n > 1;
 SELECT count(*), sum(frequency), count(*) FILTER (WHERE frequency = 0) AS no_repeat FROM cdnow;
 
 CREATE TABLE fits AS SELECT bgnbd_fit(frequency, recency, t) AS m FROM cdnow;
@@ -79,7 +86,10 @@ SELECT round(bgnbd_expected_purchases('v=1 r=2 alpha=3 a=1 b=3 log_likelihood=0 
 
 -- ---------- CLV ----------
 CREATE TABLE cdnow_spend (id int PRIMARY KEY, x float8, t_x float8, t float8, zbar float8);
-COPY cdnow_spend FROM :'cdnow_spend' (FORMAT csv, HEADER);
+INSERT INTO cdnow_spend
+SELECT f[1]::int, f[2]::float8, f[3]::float8, f[4]::float8, f[5]::float8
+FROM regexp_split_to_table(:'cdnow_spend_csv', E'\r?\n') WITH ORDINALITY l(line, n), string_to_array(line, ',') f
+WHERE n > 1;
 -- lifetimes' Quickstart (same formula, its default 30 "days" per step on week data):
 -- 140.096211, 18.943467, 38.180574 (x5), 1003.868107, 28.109683, 167.418216
 SELECT id, round(clv(b.m, g, x, t_x, t, zbar)::numeric, 6) AS clv
@@ -101,7 +111,7 @@ SELECT cs_test.error_of($$SELECT clv(m, 'v=1 p=6 q=4 v=15 log_likelihood=0 custo
 -- CDNOW_sample.txt: one purchase per line; rebuilding cdnow_customers_summary
 -- (same-day purchases count once, calibration ends 1997-09-30, weeks)
 CREATE TABLE cdnow_raw (line text);
-COPY cdnow_raw FROM :'cdnow_sample';
+INSERT INTO cdnow_raw SELECT regexp_split_to_table(:'cdnow_sample_txt', E'\r?\n');
 CREATE TABLE cdnow_tx AS
 SELECT f[2]::int AS customer_id, to_date(f[3], 'YYYYMMDD') AS purchased_on, f[5]::numeric AS amount
 FROM (SELECT regexp_split_to_array(btrim(line, E' \r'), '\s+') AS f FROM cdnow_raw) s;

@@ -3,9 +3,14 @@
 SET extra_float_digits = 0;
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set cdnow_spend :abs_srcdir '/test/data/cdnow_customers_summary_with_transactions.csv'
+-- psql reads the data (the server need not be able to read the checkout)
+\set cdnow_spend_csv `cat :'cdnow_spend'`
 
 CREATE TABLE cdnow (id int PRIMARY KEY, x float8, t_x float8, t float8, zbar float8);
-COPY cdnow FROM :'cdnow_spend' (FORMAT csv, HEADER);
+INSERT INTO cdnow
+SELECT f[1]::int, f[2]::float8, f[3]::float8, f[4]::float8, f[5]::float8
+FROM regexp_split_to_table(:'cdnow_spend_csv', E'\r?\n') WITH ORDINALITY l(line, n), string_to_array(line, ',') f
+WHERE n > 1;
 
 -- Fader & Hardie note 025 on CDNOW (946 customers with x > 0):
 -- p = 6.2488, q = 3.7446, v = 15.4477, LL = -4055.92 (CLVTools: -4055.9177)
@@ -47,8 +52,11 @@ SELECT cs_test.error_of($$SELECT gamma_gamma_fit(f, m) FROM (VALUES (1, 'NaN'::f
 SELECT cs_test.error_of($$SELECT gamma_gamma_fit(f, m) FROM (VALUES (1, '-Infinity'::float8)) v(f, m)$$);
 SELECT cs_test.error_of('SELECT gamma_gamma_expected_spend(g, 2.5, 10) FROM fits');
 SELECT cs_test.error_of('SELECT gamma_gamma_expected_spend(g, 2, -10) FROM fits');
--- every customer spends the same: the spread of spend is not identified
-SELECT cs_test.error_of('SELECT gamma_gamma_fit(1 + i % 3, 20) FROM generate_series(1, 300) i');
+-- every customer spends the same: the spread of spend is not identified.
+-- Checked by SQLSTATE and message: where the diverging fit stopped, and so
+-- the detail that explains it, depends on the platform's lgamma
+SELECT split_part(cs_test.error_of('SELECT gamma_gamma_fit(1 + i % 3, 20) FROM generate_series(1, 300) i'),
+                  ' | ', 1) AS not_converged;
 
 -- text and binary forms
 SELECT g::text::gamma_gamma_model::text = g::text AS round_trip FROM fits;

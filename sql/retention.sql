@@ -257,8 +257,10 @@ FROM par p, ours o WHERE o.segment IS NULL;
 
 -- Exactness: 10 million rows of cents-precision MRR (100,000 accounts, each
 -- 100 times) give the exact cent total, in one process and in a parallel
--- plan; the exact totals come from numeric arithmetic.  A naive float8 sum of
--- the same rows misses the cent total (by 0.0156 here).
+-- plan; the exact totals come from numeric arithmetic.  (Whether a naive
+-- float8 sum of the same rows hits the cent total depends on the order the
+-- plan feeds it the rows: on PostgreSQL 15 it missed by 0.0156, on 19 it
+-- hit, so it is not shown.)
 SELECT setseed(0.5);
 CREATE TABLE cents AS
 SELECT i AS id, round((0.01 + random() * 9999)::numeric, 2) AS s_num,
@@ -272,10 +274,9 @@ CREATE TABLE hundred WITH (parallel_workers = 0) AS SELECT g FROM generate_serie
 ANALYZE hundred;
 CREATE TABLE exact AS SELECT 100 * sum(s_num) AS starting, 100 * sum(e_num) AS ending FROM cents;
 SELECT * FROM exact;
-CREATE TABLE serial AS SELECT retention_agg(s, e) AS r, sum(s) AS naive FROM cents, hundred;
+CREATE TABLE serial AS SELECT retention_agg(s, e) AS r FROM cents, hundred;
 SELECT starting_customers(r), round(starting_mrr(r)::numeric, 2) = x.starting AS starting_exact,
-       round(ending_mrr(r)::numeric, 2) = x.ending AS ending_exact,
-       round(naive::numeric, 2) = x.starting AS naive_sum_exact
+       round(ending_mrr(r)::numeric, 2) = x.ending AS ending_exact
 FROM serial, exact x;
 SELECT cs_test.force_parallel();
 -- PostgreSQL 15 cannot materialize the inner side of a parallel nested loop:

@@ -624,7 +624,8 @@ churn_fit(const ChurnFitState *st)
 		cholesky_solve(hess, scale, p, e, col);
 		MODEL_SE(m)[j] = sqrt(Max(col[j], 0.0));
 	}
-	memcpy(m->coef, beta, sizeof(double) * p);
+	for (int j = 0; j < p; j++)	/* (gcc 16 warns falsely on a memcpy here) */
+		m->coef[j] = beta[j];
 	m->iterations = iter;
 	m->rows = nrows;
 	m->churned = churned;

@@ -31,12 +31,14 @@ CREATE FUNCTION cs_fuzz.ext_schema() RETURNS text LANGUAGE sql STABLE AS
 $$ SELECT quote_ident(n.nspname) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
    WHERE e.extname = 'customer_success' $$;
 
--- The summary and model types: base types of the extension with a receive function
+-- The summary and model types: base types of the extension with a receive
+-- function (not their array types, which are members too since PostgreSQL 17)
 CREATE VIEW cs_fuzz.types AS
 SELECT t.oid::regtype AS typ
 FROM pg_type t
 JOIN pg_depend d ON d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
 WHERE d.refobjid = cs_fuzz.ext_oid() AND t.typtype = 'b' AND t.typreceive <> 0
+  AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)
 ORDER BY t.typname;
 
 -- Functions and aggregates of the extension that SQL can call directly

@@ -34,7 +34,7 @@ if [ ! -f "$sharedir/extension/hll.control" ] && [ -f "/usr/share/postgresql/$ma
 	cp /usr/share/postgresql/"$major"/extension/hll* "$sharedir/extension/"
 fi
 if [ ! -f "$sharedir/extension/hll.control" ]; then
-	if command -v apt-cache >/dev/null && apt-cache policy "postgresql-$major-hll" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+	if command -v apt-cache >/dev/null && [[ "$(apt-cache policy "postgresql-$major-hll" 2>/dev/null)" == *"Candidate: "[0-9]* ]]; then
 		echo "FAIL: postgresql-$major-hll exists in the archive but is not installed in $sharedir (test/packages-test)" >&2
 		exit 1
 	fi

@@ -39,7 +39,7 @@ for _ in range(200):
     cases.append((A, B, C, z))
 # c - a - b an integer or nearly one (the 1 - z transformation is skipped)
 for m in [-1.5, -1, 0, 1, 2]:
-    for eps in [0.0, 1e-6, 5e-4]:
+    for eps in [0.0, 1e-6, 3e-5, 5e-5, 6e-5, 2e-4, 5e-4]:
         for z in [0.3, 0.8, 0.99, 0.9999, 0.9999999, 1 - 1e-12]:
             cases.append((0.7, 1.3, 2.0 + m + eps, z))
 for z in [-1e4, -1e6, -1e9, 0.99999999]:
@@ -55,6 +55,7 @@ if out.returncode != 0:
     print(out.stderr)
     sys.exit(1)
 worst = 0.0
+worst_strict = 0.0
 bad = 0
 for line in out.stdout.split("\n"):
     if not line or line.startswith("SET"):
@@ -66,8 +67,11 @@ for line in out.stdout.split("\n"):
     worst = max(worst, float(err))
     # extreme arguments (within 1e-8 of 1, or below -1e8) lose a few more digits
     tol = 1e-10 if -1e8 < z < 1 - 1e-8 else 1e-8
+    if tol == 1e-10:
+        worst_strict = max(worst_strict, float(err))
     if err > tol:
         bad += 1
         print("2F1(%r, %r; %r; %r) = %s, mpmath %s, rel. error %.2e" % (a, b, c, z, got, mp.nstr(want, 17), err))
-print("hyp2f1: %d cases, worst relative error %.2e, %d above tolerance" % (len(cases), worst, bad))
+print("hyp2f1: %d cases, worst relative error %.2e (%.2e where the tolerance is 1e-10), %d above tolerance"
+      % (len(cases), worst, worst_strict, bad))
 sys.exit(1 if bad else 0)

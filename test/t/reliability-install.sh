@@ -60,7 +60,7 @@ BEGIN
 			                     'power', 'pow', 'lgamma', 'greatest', 'array_length', 'array_lower', 'array_upper',
 			                     'cardinality', 'array_ndims', 'random', 'sum', 'avg', 'max', 'min', 'array_agg')
 			   AND p.prokind IN ('f', 'a') AND NOT p.proretset
-			   AND NOT EXISTS (SELECT 1 FROM unnest(p.proargtypes::oid[]) a(t) WHERE t IN ('internal'::regtype, 'anyelement'::regtype, 'anynonarray'::regtype, 'anycompatible'::regtype))
+			   AND NOT EXISTS (SELECT 1 FROM unnest(p.proargtypes::oid[]) a(t) WHERE t IN ('internal'::regtype, 'anyelement'::regtype, 'anynonarray'::regtype, 'anycompatible'::regtype, 'record'::regtype))
 	LOOP
 		SELECT coalesce(string_agg(format_type(t, NULL), ', '), '') INTO args FROM unnest(r.proargtypes::oid[]) t;
 		BEGIN

@@ -188,8 +188,14 @@ DROP TABLE IF EXISTS s; CREATE TABLE s AS SELECT {agg} AS s FROM d;""")
             close(where + " censored", o[4], num(r["n.censor"]))
             close(where + " survival", o[5], num(r["surv"]))
             close(where + " std_error", o[6], num(r["std.err"]))
-            close(where + " lower", o[7], num(r["lower"]))
-            close(where + " upper", o[8], num(r["upper"]))
+            r_lower, r_upper = num(r["lower"]), num(r["upper"])
+            # R changed here: where S = 1 (no event yet) its log-log interval
+            # is NA up to survival 3.8-3 (Debian 13) and (1, 1) in 3.8-12
+            # (sid); the extension gives NULL, as SPEC says for R's NA
+            if ct == "log-log" and num(r["surv"]) == 1.0 and r_lower == 1.0 and r_upper == 1.0:
+                r_lower = r_upper = None
+            close(where + " lower", o[7], r_lower)
+            close(where + " upper", o[8], r_upper)
             close(where + " cumulative_hazard", o[9], num(r["cumhaz"]))
             close(where + " cumulative_hazard_std_error", o[10], num(r["std.chaz"]))
         sc = {}
