@@ -933,11 +933,18 @@ churn_model_send(PG_FUNCTION_ARGS)
 
 /* ---------- auc ---------- */
 
-/* Scores of the rows with outcome true (pos) and false (neg) */
+/*
+ * Scores of the rows with outcome true (pos) and false (neg).  One state
+ * serves auc() and the two-argument auc_lower/auc_upper (confidence 0: the
+ * 95% forms, which share auc()'s state, so that auc(), auc_lower() and
+ * auc_upper() over the same columns in one query keep one state) and the
+ * three-argument forms (the confidence level, the same on every row).
+ */
 typedef struct AucState
 {
 	DoubleBuf	pos;
 	DoubleBuf	neg;
+	double		confidence;
 } AucState;
 
 #define AUC_STATE "auc"
@@ -959,8 +966,9 @@ typedef long double AucPairs;
 #include "lib/sort_template.h"
 
 /*
- * Name of the aggregate being run, for error messages: auc_accum also
- * serves auc_lower(score, outcome) and auc_upper(score, outcome).
+ * Name of the aggregate being run, for error messages (looked up only when
+ * one is raised): the support functions serve auc(), auc_lower() and
+ * auc_upper().
  */
 static const char *
 auc_fname(FunctionCallInfo fcinfo, const char *fallback)
@@ -971,15 +979,28 @@ auc_fname(FunctionCallInfo fcinfo, const char *fallback)
 	return name ? name : fallback;
 }
 
-PG_FUNCTION_INFO_V1(auc_accum);
-Datum
-auc_accum(PG_FUNCTION_ARGS)
+pg_noreturn static void
+auc_confidence_mismatch(FunctionCallInfo fcinfo, double a, double b)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s: confidence must be the same on every row, got %g and %g",
+					auc_fname(fcinfo, "auc_lower"), a, b)));
+}
+
+/*
+ * Transition: one score under its outcome; with_confidence for the
+ * three-argument forms, whose fourth argument is the confidence level.
+ */
+static Datum
+auc_push(FunctionCallInfo fcinfo, bool with_confidence)
 {
 	MemoryContext aggctx = cs_agg_context(fcinfo);
 	AucState   *st = PG_ARGISNULL(0) ? NULL : (AucState *) PG_GETARG_POINTER(0);
-	double		score;
+	double		score,
+				confidence = 0.0;
 
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (with_confidence && PG_ARGISNULL(3)))
 	{
 		if (st == NULL)
 			PG_RETURN_NULL();
@@ -988,14 +1009,38 @@ auc_accum(PG_FUNCTION_ARGS)
 	score = PG_GETARG_FLOAT8(1);
 	if (unlikely(!isfinite(score)))
 		cs_require_finite(auc_fname(fcinfo, "auc"), "score", score);
+	if (with_confidence)
+		confidence = PG_GETARG_FLOAT8(3);
 	if (st == NULL)
+	{
+		if (with_confidence)
+			cs_confidence_z(auc_fname(fcinfo, "auc_lower"), confidence);
 		st = MemoryContextAllocZero(aggctx, sizeof(AucState));
+		st->confidence = confidence;
+	}
+	else if (unlikely(confidence != st->confidence))
+		auc_confidence_mismatch(fcinfo, st->confidence, confidence);
 	if (unlikely(st->pos.n + st->neg.n + 1 > state_max_values))
 		state_too_large(auc_fname(fcinfo, "auc"));
 	dbuf_push(aggctx, PG_GETARG_BOOL(2) ? &st->pos : &st->neg, score);
 	PG_RETURN_POINTER(st);
 }
 
+PG_FUNCTION_INFO_V1(auc_accum);
+Datum
+auc_accum(PG_FUNCTION_ARGS)
+{
+	return auc_push(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(auc_ci_accum);
+Datum
+auc_ci_accum(PG_FUNCTION_ARGS)
+{
+	return auc_push(fcinfo, true);
+}
+
+/* Combine, for every form: the confidence levels must agree */
 PG_FUNCTION_INFO_V1(auc_combine);
 Datum
 auc_combine(PG_FUNCTION_ARGS)
@@ -1008,12 +1053,25 @@ auc_combine(PG_FUNCTION_ARGS)
 	if (cs_combine_internal_nulls(fcinfo, &result))
 		return result;
 	b = (AucState *) PG_GETARG_POINTER(1);
-	a = PG_ARGISNULL(0) ? MemoryContextAllocZero(aggctx, sizeof(AucState)) : (AucState *) PG_GETARG_POINTER(0);
+	if (PG_ARGISNULL(0))
+	{
+		a = MemoryContextAllocZero(aggctx, sizeof(AucState));
+		a->confidence = b->confidence;
+	}
+	else if ((a = (AucState *) PG_GETARG_POINTER(0))->confidence != b->confidence)
+		auc_confidence_mismatch(fcinfo, a->confidence, b->confidence);
 	if (unlikely(a->pos.n + a->neg.n + b->pos.n + b->neg.n > state_max_values))
 		state_too_large(auc_fname(fcinfo, "auc"));
 	dbuf_append(aggctx, &a->pos, &b->pos);
 	dbuf_append(aggctx, &a->neg, &b->neg);
 	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(auc_ci_combine);
+Datum
+auc_ci_combine(PG_FUNCTION_ARGS)
+{
+	return auc_combine(fcinfo);
 }
 
 PG_FUNCTION_INFO_V1(auc_serialize);
@@ -1025,6 +1083,7 @@ auc_serialize(PG_FUNCTION_ARGS)
 
 	cs_agg_context(fcinfo);
 	state_begin(&buf, st->pos.n + st->neg.n);
+	pq_sendfloat8(&buf, st->confidence);
 	pq_sendint64(&buf, st->pos.n);
 	pq_sendint64(&buf, st->neg.n);
 	dbuf_send(&buf, &st->pos);
@@ -1032,9 +1091,19 @@ auc_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-PG_FUNCTION_INFO_V1(auc_deserialize);
+PG_FUNCTION_INFO_V1(auc_ci_serialize);
 Datum
-auc_deserialize(PG_FUNCTION_ARGS)
+auc_ci_serialize(PG_FUNCTION_ARGS)
+{
+	return auc_serialize(fcinfo);
+}
+
+/*
+ * Deserialize: with_confidence for the three-argument forms, whose level
+ * must be in (0, 1); the other forms carry 0.
+ */
+static Datum
+auc_read_state(FunctionCallInfo fcinfo, bool with_confidence)
 {
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
@@ -1048,6 +1117,9 @@ auc_deserialize(PG_FUNCTION_ARGS)
 	/* in a context of its own that the combine function adopts */
 	old = MemoryContextSwitchTo(cs_state_context());
 	st = palloc0(sizeof(AucState));
+	st->confidence = pq_getmsgfloat8(&buf);
+	if (with_confidence ? !(st->confidence > 0.0 && st->confidence < 1.0) : st->confidence != 0.0)
+		state_fail(AUC_STATE, "The confidence level does not fit the aggregate.");
 	npos = pq_getmsgint64(&buf);
 	nneg = pq_getmsgint64(&buf);
 	dbuf_recv(&buf, &st->pos, npos, AUC_STATE);
@@ -1055,6 +1127,20 @@ auc_deserialize(PG_FUNCTION_ARGS)
 	pq_getmsgend(&buf);
 	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(auc_deserialize);
+Datum
+auc_deserialize(PG_FUNCTION_ARGS)
+{
+	return auc_read_state(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(auc_ci_deserialize);
+Datum
+auc_ci_deserialize(PG_FUNCTION_ARGS)
+{
+	return auc_read_state(fcinfo, true);
 }
 
 /*
@@ -1112,134 +1198,6 @@ auc_final(PG_FUNCTION_ARGS)
 }
 
 /* ---------- auc_lower, auc_upper: DeLong's confidence interval ---------- */
-
-/*
- * The state of the three-argument forms: the scores as auc() keeps them,
- * and the confidence level, which must be the same on every row.  The
- * two-argument forms (at 0.95) use auc()'s own state and support
- * functions, so that auc(), auc_lower() and auc_upper() over the same
- * columns in one query share one state (PostgreSQL runs the transition
- * function once for all three).
- */
-typedef struct AucCiState
-{
-	AucState	scores;
-	double		confidence;
-} AucCiState;
-
-#define AUC_CI_STATE "auc_lower/auc_upper"
-
-#define auc_ci_fname(fcinfo) auc_fname(fcinfo, "auc_lower")
-
-PG_FUNCTION_INFO_V1(auc_ci_accum);
-Datum
-auc_ci_accum(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggctx = cs_agg_context(fcinfo);
-	AucCiState *st = PG_ARGISNULL(0) ? NULL : (AucCiState *) PG_GETARG_POINTER(0);
-	double		score,
-				confidence;
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-	{
-		if (st == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
-	}
-	score = PG_GETARG_FLOAT8(1);
-	confidence = PG_GETARG_FLOAT8(3);
-	if (unlikely(!isfinite(score)))
-		cs_require_finite(auc_ci_fname(fcinfo), "score", score);
-	if (st == NULL)
-	{
-		cs_confidence_z(auc_ci_fname(fcinfo), confidence);
-		st = MemoryContextAllocZero(aggctx, sizeof(AucCiState));
-		st->confidence = confidence;
-	}
-	else if (unlikely(confidence != st->confidence))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: confidence must be the same on every row, got %g and %g",
-						auc_ci_fname(fcinfo), st->confidence, confidence)));
-	if (unlikely(st->scores.pos.n + st->scores.neg.n + 1 > state_max_values))
-		state_too_large(auc_ci_fname(fcinfo));
-	dbuf_push(aggctx, PG_GETARG_BOOL(2) ? &st->scores.pos : &st->scores.neg, score);
-	PG_RETURN_POINTER(st);
-}
-
-PG_FUNCTION_INFO_V1(auc_ci_combine);
-Datum
-auc_ci_combine(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggctx = cs_agg_context(fcinfo);
-	AucCiState *a;
-	AucCiState *b;
-	Datum		result;
-
-	if (cs_combine_internal_nulls(fcinfo, &result))
-		return result;
-	b = (AucCiState *) PG_GETARG_POINTER(1);
-	if (PG_ARGISNULL(0))
-	{
-		a = MemoryContextAllocZero(aggctx, sizeof(AucCiState));
-		a->confidence = b->confidence;
-	}
-	else if ((a = (AucCiState *) PG_GETARG_POINTER(0))->confidence != b->confidence)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: confidence must be the same on every row, got %g and %g",
-						auc_ci_fname(fcinfo), a->confidence, b->confidence)));
-	if (unlikely(a->scores.pos.n + a->scores.neg.n + b->scores.pos.n + b->scores.neg.n > state_max_values))
-		state_too_large(auc_ci_fname(fcinfo));
-	dbuf_append(aggctx, &a->scores.pos, &b->scores.pos);
-	dbuf_append(aggctx, &a->scores.neg, &b->scores.neg);
-	PG_RETURN_POINTER(a);
-}
-
-PG_FUNCTION_INFO_V1(auc_ci_serialize);
-Datum
-auc_ci_serialize(PG_FUNCTION_ARGS)
-{
-	AucCiState *st = (AucCiState *) PG_GETARG_POINTER(0);
-	StringInfoData buf;
-
-	cs_agg_context(fcinfo);
-	state_begin(&buf, st->scores.pos.n + st->scores.neg.n);
-	pq_sendfloat8(&buf, st->confidence);
-	pq_sendint64(&buf, st->scores.pos.n);
-	pq_sendint64(&buf, st->scores.neg.n);
-	dbuf_send(&buf, &st->scores.pos);
-	dbuf_send(&buf, &st->scores.neg);
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
-
-PG_FUNCTION_INFO_V1(auc_ci_deserialize);
-Datum
-auc_ci_deserialize(PG_FUNCTION_ARGS)
-{
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	StringInfoData buf;
-	AucCiState *st;
-	int64		npos,
-				nneg;
-	MemoryContext old;
-
-	cs_agg_context(fcinfo);
-	state_open(&buf, b, AUC_CI_STATE);
-	/* in a context of its own that the combine function adopts */
-	old = MemoryContextSwitchTo(cs_state_context());
-	st = palloc0(sizeof(AucCiState));
-	st->confidence = pq_getmsgfloat8(&buf);
-	if (!(st->confidence > 0.0 && st->confidence < 1.0))
-		state_fail(AUC_CI_STATE, "The confidence must be between 0 and 1.");
-	npos = pq_getmsgint64(&buf);
-	nneg = pq_getmsgint64(&buf);
-	dbuf_recv(&buf, &st->scores.pos, npos, AUC_CI_STATE);
-	dbuf_recv(&buf, &st->scores.neg, nneg, AUC_CI_STATE);
-	pq_getmsgend(&buf);
-	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(st);
-}
 
 /*
  * DeLong's interval, as pROC's ci.auc(method = "delong"): the structural
@@ -1361,15 +1319,21 @@ auc_delong(AucState *st, double confidence, double *lower, double *upper)
 
 /*
  * Final functions.  Like auc_final, they sort the kept scores in place,
- * which only reorders a multiset (FINALFUNC_MODIFY = READ_ONLY holds).
+ * which only reorders a multiset (FINALFUNC_MODIFY = READ_ONLY holds).  A
+ * state without a confidence level is the two-argument forms': 0.95.
  */
 static Datum
-auc_ci_final_common(FunctionCallInfo fcinfo, AucState *st, double confidence, bool upper)
+auc_ci_final_common(FunctionCallInfo fcinfo, bool upper)
 {
+	AucState   *st;
 	double		lo,
 				hi;
 
-	if (st == NULL || !auc_delong(st, confidence, &lo, &hi))
+	cs_agg_context(fcinfo);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (AucState *) PG_GETARG_POINTER(0);
+	if (!auc_delong(st, st->confidence > 0.0 ? st->confidence : AUC_CI_DEFAULT_CONFIDENCE, &lo, &hi))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(upper ? hi : lo);
 }
@@ -1378,42 +1342,26 @@ PG_FUNCTION_INFO_V1(auc_lower_final);
 Datum
 auc_lower_final(PG_FUNCTION_ARGS)
 {
-	cs_agg_context(fcinfo);
-	return auc_ci_final_common(fcinfo, PG_ARGISNULL(0) ? NULL : (AucState *) PG_GETARG_POINTER(0),
-							   AUC_CI_DEFAULT_CONFIDENCE, false);
+	return auc_ci_final_common(fcinfo, false);
 }
 
 PG_FUNCTION_INFO_V1(auc_upper_final);
 Datum
 auc_upper_final(PG_FUNCTION_ARGS)
 {
-	cs_agg_context(fcinfo);
-	return auc_ci_final_common(fcinfo, PG_ARGISNULL(0) ? NULL : (AucState *) PG_GETARG_POINTER(0),
-							   AUC_CI_DEFAULT_CONFIDENCE, true);
+	return auc_ci_final_common(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(auc_ci_lower_final);
 Datum
 auc_ci_lower_final(PG_FUNCTION_ARGS)
 {
-	AucCiState *st;
-
-	cs_agg_context(fcinfo);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = (AucCiState *) PG_GETARG_POINTER(0);
-	return auc_ci_final_common(fcinfo, &st->scores, st->confidence, false);
+	return auc_ci_final_common(fcinfo, false);
 }
 
 PG_FUNCTION_INFO_V1(auc_ci_upper_final);
 Datum
 auc_ci_upper_final(PG_FUNCTION_ARGS)
 {
-	AucCiState *st;
-
-	cs_agg_context(fcinfo);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = (AucCiState *) PG_GETARG_POINTER(0);
-	return auc_ci_final_common(fcinfo, &st->scores, st->confidence, true);
+	return auc_ci_final_common(fcinfo, true);
 }
