@@ -1144,6 +1144,76 @@ auc_ci_deserialize(PG_FUNCTION_ARGS)
 }
 
 /*
+ * One merge pass of two sorted score lists, a group of equal scores of `a`
+ * at a time: after auc_merge_next(), `group` holds the size of the group,
+ * `lt` the number of scores of `b` below it and `le` those below or equal.
+ */
+typedef struct AucMerge
+{
+	const double *a;
+	int64		na;
+	const double *b;
+	int64		nb;
+	int64		i;
+	int64		group;
+	int64		lt;
+	int64		le;
+} AucMerge;
+
+static inline void
+auc_merge_start(AucMerge *m, const double *a, int64 na, const double *b, int64 nb)
+{
+	m->a = a;
+	m->na = na;
+	m->b = b;
+	m->nb = nb;
+	m->i = m->group = m->lt = m->le = 0;
+}
+
+static inline bool
+auc_merge_next(AucMerge *m)
+{
+	double		s;
+
+	if (m->i >= m->na)
+		return false;
+	s = m->a[m->i];
+	m->group = 0;
+	while (m->i < m->na && m->a[m->i] == s)
+	{
+		m->i++;
+		m->group++;
+	}
+	while (m->lt < m->nb && m->b[m->lt] < s)
+		m->lt++;
+	if (m->le < m->lt)
+		m->le = m->lt;
+	while (m->le < m->nb && m->b[m->le] == s)
+		m->le++;
+	return true;
+}
+
+/*
+ * Twice the number of (positive, negative) pairs ordered correctly, ties
+ * counting half: exact (128-bit), so the only rounding is the division.
+ * Both lists sorted.
+ */
+static AucPairs
+auc_pairs2(const double *pos, int64 npos, const double *neg, int64 nneg)
+{
+	AucMerge	m;
+	AucPairs	pairs2 = 0;
+
+	auc_merge_start(&m, pos, npos, neg, nneg);
+	while (auc_merge_next(&m))
+	{
+		CHECK_FOR_INTERRUPTS();
+		pairs2 += (AucPairs) m.group * (AucPairs) (2 * m.lt + (m.le - m.lt));
+	}
+	return pairs2;
+}
+
+/*
  * Mann-Whitney: over all (positive, negative) pairs, count 2 when the
  * positive scores higher and 1 on a tie, with both lists sorted; the count
  * is exact (128-bit), so the only rounding is the final division.
@@ -1153,13 +1223,8 @@ Datum
 auc_final(PG_FUNCTION_ARGS)
 {
 	AucState   *st;
-	const double *pos,
-			   *neg;
 	int64		npos,
-				nneg,
-				lt = 0,
-				le = 0;
-	AucPairs	pairs2 = 0;
+				nneg;
 
 	cs_agg_context(fcinfo);
 	if (PG_ARGISNULL(0))
@@ -1172,29 +1237,8 @@ auc_final(PG_FUNCTION_ARGS)
 	/* sorting in place is harmless: the order of the rows carries nothing */
 	auc_sort_doubles(st->pos.v, npos);
 	auc_sort_doubles(st->neg.v, nneg);
-	pos = st->pos.v;
-	neg = st->neg.v;
-	for (int64 i = 0; i < npos;)
-	{
-		double		s = pos[i];
-		int64		group = 0;
-
-		CHECK_FOR_INTERRUPTS();
-
-		while (i < npos && pos[i] == s)
-		{
-			i++;
-			group++;
-		}
-		while (lt < nneg && neg[lt] < s)
-			lt++;
-		if (le < lt)
-			le = lt;
-		while (le < nneg && neg[le] == s)
-			le++;
-		pairs2 += (AucPairs) group * (AucPairs) (2 * lt + (le - lt));
-	}
-	PG_RETURN_FLOAT8((double) pairs2 / (2.0 * (double) npos * (double) nneg));
+	PG_RETURN_FLOAT8((double) auc_pairs2(st->pos.v, npos, st->neg.v, nneg) /
+					 (2.0 * (double) npos * (double) nneg));
 }
 
 /* ---------- auc_lower, auc_upper: DeLong's confidence interval ---------- */
@@ -1222,9 +1266,7 @@ auc_delong(AucState *st, double confidence, double *lower, double *upper)
 				nneg = st->neg.n;
 	const double *pos,
 			   *neg;
-	int64		lt,
-				le;
-	AucPairs	pairs2 = 0;
+	AucMerge	m;
 	double		theta,
 				sd,
 				z;
@@ -1237,74 +1279,25 @@ auc_delong(AucState *st, double confidence, double *lower, double *upper)
 	auc_sort_doubles(st->neg.v, nneg);
 	pos = st->pos.v;
 	neg = st->neg.v;
+	theta = (double) auc_pairs2(pos, npos, neg, nneg) / (2.0 * (double) npos * (double) nneg);
 
-	/* the AUC: for each group of tied positives, 2 per negative below, 1 per tie */
-	lt = le = 0;
-	for (int64 i = 0; i < npos;)
+	/* V10 of each group of tied positives: negatives below it, half the ties */
+	auc_merge_start(&m, pos, npos, neg, nneg);
+	while (auc_merge_next(&m))
 	{
-		double		s = pos[i];
-		int64		group = 0;
+		double		dev = ((double) m.lt + 0.5 * (double) (m.le - m.lt)) / (double) nneg - theta;
 
-		while (i < npos && pos[i] == s)
-		{
-			i++;
-			group++;
-		}
-		while (lt < nneg && neg[lt] < s)
-			lt++;
-		if (le < lt)
-			le = lt;
-		while (le < nneg && neg[le] == s)
-			le++;
-		pairs2 += (AucPairs) group * (AucPairs) (2 * lt + (le - lt));
-	}
-	theta = (double) pairs2 / (2.0 * (double) npos * (double) nneg);
-
-	/* V10 of each group of tied positives, the same merge again */
-	lt = le = 0;
-	for (int64 i = 0; i < npos;)
-	{
-		double		s = pos[i];
-		int64		group = 0;
-		double		dev;
-
-		while (i < npos && pos[i] == s)
-		{
-			i++;
-			group++;
-		}
-		while (lt < nneg && neg[lt] < s)
-			lt++;
-		if (le < lt)
-			le = lt;
-		while (le < nneg && neg[le] == s)
-			le++;
-		dev = ((double) lt + 0.5 * (double) (le - lt)) / (double) nneg - theta;
-		cs_sum_add(&s10, (double) group * dev * dev);
+		cs_sum_add(&s10, (double) m.group * dev * dev);
 	}
 	CHECK_FOR_INTERRUPTS();
 
 	/* V01 of each group of tied negatives: positives above it, half the ties */
-	lt = le = 0;
-	for (int64 j = 0; j < nneg;)
+	auc_merge_start(&m, neg, nneg, pos, npos);
+	while (auc_merge_next(&m))
 	{
-		double		s = neg[j];
-		int64		group = 0;
-		double		dev;
+		double		dev = ((double) (npos - m.le) + 0.5 * (double) (m.le - m.lt)) / (double) npos - theta;
 
-		while (j < nneg && neg[j] == s)
-		{
-			j++;
-			group++;
-		}
-		while (lt < npos && pos[lt] < s)
-			lt++;
-		if (le < lt)
-			le = lt;
-		while (le < npos && pos[le] == s)
-			le++;
-		dev = ((double) (npos - le) + 0.5 * (double) (le - lt)) / (double) npos - theta;
-		cs_sum_add(&s01, (double) group * dev * dev);
+		cs_sum_add(&s01, (double) m.group * dev * dev);
 	}
 
 	sd = sqrt(cs_sum_value(&s10) / (double) (npos - 1) / (double) npos +
