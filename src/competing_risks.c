@@ -211,16 +211,7 @@ cr_slots_for(int64 n)
 static inline uint32
 cr_hash(double t, int32 code)
 {
-	uint64		h;
-
-	memcpy(&h, &t, sizeof(h));
-	h ^= (uint64) (uint32) code * UINT64CONST(0x9e3779b97f4a7c15);
-	h ^= h >> 33;
-	h *= UINT64CONST(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
-	h ^= h >> 33;
-	return (uint32) h;
+	return cs_hash_double(t, (uint64) (uint32) code);
 }
 
 /* The slot of (t, code), claimed if new; the caller made room */

@@ -85,6 +85,26 @@ cs_sum_merge(CsSum *into, const CsSum *from)
 /* Settings of the families, defined when the library is loaded */
 extern void churn_model_init(void);
 
+/*
+ * Hash of a double's bits (and of a small salt, e.g. a category code), for
+ * the open-addressing tables kept inside flat summaries: the 64-bit
+ * finalizer of MurmurHash3 (PostgreSQL 15 has only the 32-bit one).
+ */
+static inline uint32
+cs_hash_double(double v, uint64 salt)
+{
+	uint64		h;
+
+	memcpy(&h, &v, sizeof(h));
+	h ^= salt * UINT64CONST(0x9e3779b97f4a7c15);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return (uint32) h;
+}
+
 /* int64 addition that raises numeric_value_out_of_range on overflow */
 extern int64 cs_add_count(int64 a, int64 b);
 

@@ -228,15 +228,7 @@ surv_slots_for(int32 n)
 static inline uint32
 surv_hash(double t)
 {
-	uint64		h;
-
-	memcpy(&h, &t, sizeof(h));
-	h ^= h >> 33;
-	h *= UINT64CONST(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
-	h ^= h >> 33;
-	return (uint32) h;
+	return cs_hash_double(t, 0);
 }
 
 /*
