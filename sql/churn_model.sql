@@ -205,7 +205,6 @@ SELECT cs_test.error_of($$SELECT auc_lower(score, outcome, 'NaN') FROM scored$$)
 SELECT cs_test.error_of($$SELECT auc_upper(score, outcome, CASE WHEN score > 0.6 THEN 0.9 ELSE 0.95 END) FROM scored$$);
 SELECT cs_test.error_of($$SELECT auc_lower(s, true, 0.9) FROM (VALUES ('Infinity'::float8)) v(s)$$);
 SELECT cs_test.error_of($$SELECT auc_upper(s, true) FROM (VALUES ('NaN'::float8)) v(s)$$);
-SELECT cs_test.error_of($$SELECT auc_ci_accum(NULL, 1::float8, true, 0.9::float8)$$);
 
 -- against a plain-SQL rank-based AUC (mid-ranks), with many ties
 CREATE TABLE big_scored AS
