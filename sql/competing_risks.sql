@@ -41,12 +41,24 @@ SELECT (SELECT competing_risks_agg(dur, reason ORDER BY dur DESC)::text FROM cr)
 -- Late entry (R's Surv(entry, duration, status)): at risk when entry < t <= duration.
 -- Entries at 0 are ordinary customers; the customer entering at 2.5 is at
 -- risk from t=3 on: n = 5 + 1 = 6 at t=3, 5 at t=4, S(4) = 5/8 * 4/5 = 1/2.
--- No standard errors with late entry (they need each customer's pair of
--- entry and exit, which the summary does not keep).
+-- The summary keeps the (entry, exit) pair of who entered late ("pairs":
+-- entry, exit, column 1 = reason a, count), which the standard errors need:
+-- R's survfit(Surv(e, x, factor(r)) ~ 1, id = ...) gives 0.116926793336686,
+-- 0.152069063257455 and 0.195156187449950 for F_b.
 INSERT INTO cr VALUES (7, 'a');
 SELECT competing_risks_agg(dur, reason, CASE WHEN dur = 7 THEN 2.5 ELSE 0 END) FROM cr;
-SELECT duration, at_risk, events, cumulative_incidence, std_error
+SELECT duration, at_risk, events, cumulative_incidence, round(std_error::numeric, 12) AS std_error
 FROM cumulative_incidence_curve((SELECT competing_risks_agg(dur, reason, CASE WHEN dur = 7 THEN 2.5 ELSE 0 END) FROM cr), 'b');
+-- A late-entry summary stored by 1.2 has no pairs: same estimates, no
+-- standard errors; merged with one that has pairs, the result has none
+SELECT duration, at_risk, cumulative_incidence, std_error
+FROM cumulative_incidence_curve('v=1 reasons={"a","b"} durations={1,2,2.5,3,4,5,6,7} entered={0,0,1,0,0,0,0,0} censored={0,0,0,1,0,1,0,0} events={{1,1,0,0,0,1,0,1},{0,1,0,0,1,0,1,0}}', 'b')
+WHERE duration >= 6;
+SELECT rollup(s) FROM (VALUES ('v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,1} events={{1,1}}'::competing_risks_summary),
+                              ((SELECT competing_risks_agg(3, 'a', 1.5)))) v(s);
+SELECT count(*) AS rows, count(std_error) AS std_errors
+FROM cumulative_incidence_curve((SELECT rollup(s) FROM (VALUES ('v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,1} events={{1,1}}'::competing_risks_summary),
+                              ((SELECT competing_risks_agg(3, 'a', 1.5)))) v(s)), 'a');
 DELETE FROM cr WHERE dur = 7;
 
 -- NULL handling: a NULL duration (or entry) skips the row, a NULL reason is
@@ -115,6 +127,21 @@ SELECT cs_test.error_of($$SELECT 'v=1 reasons={"a"} durations={1} censored={9223
 SELECT cs_test.error_of($$SELECT 'v=1 reasons={"a} durations={1} censored={0} events={{1}}'::competing_risks_summary$$);
 SELECT cs_test.error_of($$SELECT 'v=1 reasons={"a"} durations={1} censored={0} events={{1}} x'::competing_risks_summary$$);
 SELECT cs_test.error_of($$SELECT ('v=1 reasons={"' || repeat('x', 64) || '"} durations={1} censored={0} events={{1}}')::competing_risks_summary$$);
+-- pairs: a customer entering at 1 and censored at 2 reads back; pairs
+-- without entries, at an unknown time, leaving before entering, at age 0,
+-- of an unknown column, of count 0, repeated, more than a row's count, not
+-- adding up to the entries, an empty list: 22P02
+SELECT 'v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,1} events={{1,1}} pairs={{1,2,0,1}}'::competing_risks_summary;
+SELECT cs_test.error_of($$SELECT 'v=1 reasons={"a"} durations={1,2} censored={0,0} events={{1,1}} pairs={{1,2,1,1}}'::competing_risks_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,0} events={{1,1}} pairs={{1.5,2,1,1}}'::competing_risks_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 reasons={"a"} durations={1,2,3} entered={0,1,0} censored={0,0,0} events={{1,0,1}} pairs={{2,1,1,1}}'::competing_risks_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 reasons={"a"} durations={0,2} entered={1,0} censored={0,0} events={{1,1}} pairs={{0,2,1,1}}'::competing_risks_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,0} events={{1,1}} pairs={{1,2,2,1}}'::competing_risks_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,0} events={{1,1}} pairs={{1,2,1,0}}'::competing_risks_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,0} events={{1,2}} pairs={{1,2,1,1},{1,2,1,1}}'::competing_risks_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,0} events={{1,1}} pairs={{1,2,1,2}}'::competing_risks_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 reasons={"a"} durations={1,2,3} entered={1,0,0} censored={0,0,0} events={{1,1,1}} pairs={{1,2,1,1},{1,3,1,1}}'::competing_risks_summary$$);
+SELECT cs_test.error_of($$SELECT 'v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,0} events={{1,1}} pairs={}'::competing_risks_summary$$);
 
 -- binary form
 SELECT encode(competing_risks_summary_send('v=1 reasons={"a","b"} durations={1,2.5} censored={0,1} events={{1,0},{0,2}}'), 'hex');
@@ -123,13 +150,23 @@ SELECT cs_test.binary_input('competing_risks_summary', competing_risks_summary_s
 FROM cr;
 SELECT cs_test.binary_input('competing_risks_summary',
        competing_risks_summary_send('v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,1} events={{1,1}}'));
+SELECT encode(competing_risks_summary_send('v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,1} events={{1,1}} pairs={{1,2,0,1}}'), 'hex');
+SELECT cs_test.binary_input('competing_risks_summary',
+       competing_risks_summary_send('v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,1} events={{1,1}} pairs={{1,2,0,1}}'));
 -- wrong version, unknown flags, reason length 0 and 64, unsorted reasons,
 -- truncated, trailing bytes, negative count, NaN, point count too large,
--- entered without the flag: 22P03 or 08P01
+-- entered without the flag, pairs without late entry, a pair count too large
+-- or a pair at an unknown time: 22P03 or 08P01
 SELECT cs_test.error_of($$SELECT cs_test.binary_input('competing_risks_summary',
     overlay(competing_risks_summary_send('v=1 reasons={"a"} durations={1} censored={0} events={{1}}') placing '\x02' from 1 for 1))$$);
 SELECT cs_test.error_of($$SELECT cs_test.binary_input('competing_risks_summary',
-    overlay(competing_risks_summary_send('v=1 reasons={"a"} durations={1} censored={0} events={{1}}') placing '\x04' from 2 for 1))$$);
+    overlay(competing_risks_summary_send('v=1 reasons={"a"} durations={1} censored={0} events={{1}}') placing '\x08' from 2 for 1))$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('competing_risks_summary',
+    overlay(competing_risks_summary_send('v=1 reasons={"a"} durations={1} censored={0} events={{1}}') placing '\x04' from 2 for 1) || '\x00000000'::bytea)$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('competing_risks_summary',
+    overlay(competing_risks_summary_send('v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,1} events={{1,1}} pairs={{1,2,0,1}}') placing '\x7fffffff' from 80 for 4))$$);
+SELECT cs_test.error_of($$SELECT cs_test.binary_input('competing_risks_summary',
+    overlay(competing_risks_summary_send('v=1 reasons={"a"} durations={1,2} entered={1,0} censored={0,1} events={{1,1}} pairs={{1,2,0,1}}') placing '\x3ff8000000000000' from 84 for 8))$$);
 SELECT cs_test.error_of($$SELECT cs_test.binary_input('competing_risks_summary',
     overlay(competing_risks_summary_send('v=1 reasons={"a"} durations={1} censored={0} events={{1}}') placing '\x00000000' from 7 for 4))$$);
 SELECT cs_test.error_of($$SELECT cs_test.binary_input('competing_risks_summary',
@@ -162,7 +199,10 @@ FROM generate_series(1, 5000) i;
 CREATE TABLE crc_by AS SELECT cohort, competing_risks_agg(dur, reason) AS s,
        competing_risks_agg(dur, reason, entry) AS sl FROM crc GROUP BY cohort;
 SELECT (SELECT rollup(s)::text FROM crc_by) = (SELECT competing_risks_agg(dur, reason)::text FROM crc) AS rollup_equals_whole,
-       (SELECT rollup(sl)::text FROM crc_by) = (SELECT competing_risks_agg(dur, reason, entry)::text FROM crc) AS late_rollup_equals_whole;
+       (SELECT rollup(sl)::text FROM crc_by) = (SELECT competing_risks_agg(dur, reason, entry)::text FROM crc) AS late_rollup_equals_whole,
+       (SELECT bool_and(sl::text::competing_risks_summary::text = sl::text) FROM crc_by) AS late_text_round_trip,
+       (SELECT bool_and(cs_test.binary_input('competing_risks_summary', competing_risks_summary_send(sl)) = sl::text)
+        FROM crc_by) AS late_binary_round_trip;
 SELECT competing_risks_reasons(rollup(s)), rollup(s)::text = (SELECT rollup(s)::text FROM crc_by) AS nulls_skipped
 FROM (SELECT s FROM crc_by UNION ALL SELECT NULL) x;
 SELECT rollup(s) IS NULL AS empty_rollup FROM crc_by WHERE false;

@@ -107,6 +107,8 @@ INSERT INTO cs_test.send_recv_cases VALUES
 ('competing_risks_summary', 'extreme durations, maximum count, quoted reasons',
  'v=1 reasons={"a,\"b\"","x\\y","é"} durations={0,5e-324,2.2250738585072014e-308,1.7976931348623157e308} censored={9223372036854775804,0,0,1} events={{0,1,0,0},{0,0,1,0},{0,0,0,0}}'),
 ('competing_risks_summary', 'late entry', 'v=1 reasons={"a"} durations={0,0.5,1} entered={2,1,0} censored={1,0,1} events={{0,1,1}}'),
+('competing_risks_summary', 'late entry with pairs, extreme durations',
+ 'v=1 reasons={"a","b"} durations={5e-324,0.5,1,1.7976931348623157e308} entered={1,1,0,0} censored={1,0,1,0} events={{0,1,0,1},{1,0,0,0}} pairs={{5e-324,1,0,1},{0.5,1.7976931348623157e308,1,1}}'),
 ('logrank_state', 'empty', 'v=1 flags=0 rho=0 groups={}'),
 ('logrank_state', 'stratified, extreme values',
  'v=1 flags=7 rho=-1.7976931348623157e308 groups={{"","",0,{}},{"A","say \"x\"",5e-324,{0,0,5e-324,0}},{"B","x",8.988465674311579e307,{2.2250738585072014e-308,8.988465674311579e307,8.988465674311579e307,0,1.7976931348623157e308,0,8.988465674311579e307,0}}}'),

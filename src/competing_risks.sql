@@ -15,7 +15,7 @@ CREATE TYPE competing_risks_summary (
 	RECEIVE = competing_risks_summary_recv, SEND = competing_risks_summary_send,
 	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
 );
-COMMENT ON TYPE competing_risks_summary IS 'Mergeable competing-risks summary: per distinct duration, the churn events of each reason, the censored (still active) customers and, with late entry, the customers who entered then';
+COMMENT ON TYPE competing_risks_summary IS 'Mergeable competing-risks summary: per distinct duration, the churn events of each reason, the censored (still active) customers and, with late entry, the customers who entered then and how many share each (entry, exit, reason)';
 
 CREATE FUNCTION competing_risks_accum(competing_risks_summary, double precision, text)
 	RETURNS competing_risks_summary
@@ -66,6 +66,6 @@ COMMENT ON AGGREGATE competing_risks_agg(double precision, text) IS 'Mergeable c
 COMMENT ON AGGREGATE competing_risks_agg(double precision, text, double precision) IS 'Mergeable competing-risks summary with late entry: the customer is at risk at ages t with entry < t <= duration, as R''s Surv(entry, duration, status)';
 COMMENT ON AGGREGATE rollup(competing_risks_summary) IS 'Merges competing-risks summaries of disjoint sets of customers';
 COMMENT ON FUNCTION cumulative_incidence_at(competing_risks_summary, text, double precision) IS 'Aalen-Johansen cumulative incidence: probability of having churned for reason by age t, from 0 to 1 (0 for a reason never seen); NULL when empty';
-COMMENT ON FUNCTION cumulative_incidence_curve(competing_risks_summary, text) IS 'Cumulative incidence of one reason: a row per distinct duration at which a customer leaves, with the number at risk, that reason''s churn events, the Aalen-Johansen cumulative incidence and its infinitesimal-jackknife standard error (as R''s survfit; NULL with late entry)';
+COMMENT ON FUNCTION cumulative_incidence_curve(competing_risks_summary, text) IS 'Cumulative incidence of one reason: a row per distinct duration at which a customer leaves, with the number at risk, that reason''s churn events, the Aalen-Johansen cumulative incidence and its infinitesimal-jackknife standard error (as R''s survfit, also with late entry; NULL only for late-entry summaries stored by 1.2)';
 COMMENT ON FUNCTION survival_at(competing_risks_summary, double precision) IS 'Probability of no churn of any reason by age t (Kaplan-Meier on all reasons together); NULL when empty';
 COMMENT ON FUNCTION competing_risks_reasons(competing_risks_summary) IS 'The churn reasons a competing-risks summary has seen, sorted bytewise';
