@@ -94,6 +94,13 @@ SELECT cs_test.error_of($$SELECT competing_risks_agg(2, 'a', 'NaN')$$);
 SELECT cs_test.error_of($$SELECT competing_risks_agg(i, 'r' || i) FROM generate_series(1, 65) i$$);
 SELECT array_length(competing_risks_reasons(competing_risks_agg(i, 'r' || i)), 1) AS limit_64_ok
 FROM generate_series(1, 64) i;
+-- the names area of a running state grows from 64 bytes to 64 reasons of 63
+-- bytes; merged in parts, the same summary
+SELECT array_length(competing_risks_reasons(competing_risks_agg(i, lpad(i::text, 63, 'x'))), 1) AS longest_64,
+       (SELECT rollup(s)::text FROM (SELECT competing_risks_agg(i, lpad(i::text, 63, 'x')) AS s
+                                     FROM generate_series(1, 64) j(i) GROUP BY i % 3) p)
+       = competing_risks_agg(i, lpad(i::text, 63, 'x'))::text AS parts_equal_whole
+FROM generate_series(1, 64) i;
 SELECT cs_test.error_of($$SELECT cumulative_incidence_at(competing_risks_agg(dur, reason), 'a', -1) FROM cr$$);
 SELECT cs_test.error_of($$SELECT cumulative_incidence_at(competing_risks_agg(dur, reason), '', 1) FROM cr$$);
 SELECT cs_test.error_of($$SELECT survival_at(competing_risks_agg(dur, reason), 'NaN') FROM cr$$);

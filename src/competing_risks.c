@@ -61,7 +61,8 @@
 #define CR_MAX_REASONS		64
 #define CR_MAX_REASON_LEN	63
 #define CR_NAMES_CAP		(CR_MAX_REASONS * (1 + CR_MAX_REASON_LEN))
-#define CR_MIN_SLOTS		64
+#define CR_MIN_NAMES		64		/* names area of a new hashed summary */
+#define CR_MIN_SLOTS		8
 
 /*
  * Codes of the hashed form; reason r (in order of appearance) is
@@ -97,8 +98,10 @@ typedef struct CrPair
  * counts[npoints][CR_COLS(nreasons)] (entered, censored, one per reason),
  * then CrPair pairs[npairs], then the names: per reason a length byte and
  * its bytes.
- * Hashed: after the header, CrSlot slots[nslots], then the names area of
- * CR_NAMES_CAP bytes (reasons in order of appearance).
+ * Hashed: after the header, CrSlot slots[nslots], then the names area
+ * (reasons in order of appearance) up to the end of the value: from
+ * CR_MIN_NAMES bytes, doubled as needed up to CR_NAMES_CAP, so that a state
+ * per group costs a few hundred bytes until it sees many reasons or times.
  */
 typedef struct CrSummary
 {
@@ -167,9 +170,16 @@ cr_compact_bytes(int32 npoints, int32 nreasons, int32 npairs, int32 names_len)
 }
 
 static Size
-cr_hashed_bytes(int32 nslots)
+cr_hashed_bytes(int32 nslots, int32 names_cap)
 {
-	return CR_HEADER_BYTES + (Size) nslots * sizeof(CrSlot) + CR_NAMES_CAP;
+	return CR_HEADER_BYTES + (Size) nslots * sizeof(CrSlot) + names_cap;
+}
+
+/* The bytes of the names area of a hashed summary */
+static inline int64
+cr_names_cap(CrSummary *s)
+{
+	return (int64) VARSIZE(s) - (int64) cr_hashed_bytes(s->nslots, 0);
 }
 
 pg_noreturn static void
@@ -207,9 +217,9 @@ cr_new_compact(int32 npoints, int32 nreasons, int32 npairs, int32 names_len)
 
 /* A new hashed summary in the current memory context */
 static CrSummary *
-cr_new_hashed(int32 nslots)
+cr_new_hashed(int32 nslots, int32 names_cap)
 {
-	Size		bytes = cr_hashed_bytes(nslots);
+	Size		bytes = cr_hashed_bytes(nslots, names_cap);
 	CrSummary  *s = palloc(bytes);
 	CrSlot	   *slots;
 
@@ -227,7 +237,7 @@ cr_new_hashed(int32 nslots)
 		slots[i].pad = 0;
 		slots[i].count = 0;
 	}
-	memset(cr_hashed_names(s), 0, CR_NAMES_CAP);
+	memset(cr_hashed_names(s), 0, names_cap);
 	return s;
 }
 
@@ -285,19 +295,26 @@ cr_slot(CrSummary *s, double t, double e, int32 code)
 	}
 }
 
-/* A copy of a hashed summary in a table with room for need slots in use */
+/*
+ * A copy of a hashed summary with room for need slots in use and need_names
+ * bytes of names
+ */
 static CrSummary *
-cr_grow(const CrSummary *s, int64 need)
+cr_grow(CrSummary *s, int64 need, int32 need_names)
 {
-	CrSummary  *bigger = cr_new_hashed(cr_slots_for(need));
-	const CrSlot *slots = cr_slots((CrSummary *) s);
+	int32		names_cap = (int32) cr_names_cap(s);
+	CrSummary  *bigger;
+	const CrSlot *slots = cr_slots(s);
 
+	while (names_cap < need_names)
+		names_cap = Min(names_cap * 2, CR_NAMES_CAP);
+	bigger = cr_new_hashed(need > s->nslots / 2 ? cr_slots_for(need) : s->nslots, names_cap);
 	bigger->flags = s->flags;
 	bigger->nreasons = s->nreasons;
 	bigger->names_len = s->names_len;
 	bigger->last = s->last;
 	bigger->last_off = s->last_off;
-	memcpy(cr_hashed_names(bigger), cr_hashed_names((CrSummary *) s), CR_NAMES_CAP);
+	memcpy(cr_hashed_names(bigger), cr_hashed_names(s), s->names_len);
 	for (int32 i = 0; i < s->nslots; i++)
 		if (slots[i].code != CR_EMPTY_CODE)
 			cr_slot(bigger, slots[i].t, slots[i].e, slots[i].code)->count = slots[i].count;
@@ -308,7 +325,7 @@ static inline CrSummary *
 cr_reserve(CrSummary *s, int32 extra)
 {
 	if (unlikely(s->npoints + extra > s->nslots / 2))
-		s = cr_grow(s, (int64) s->npoints + extra);
+		s = cr_grow(s, (int64) s->npoints + extra, s->names_len);
 	return s;
 }
 
@@ -323,12 +340,13 @@ cr_too_many_reasons(const char *fname)
 }
 
 /*
- * The index of a reason in a hashed summary, added if new.  The caller
- * checked the reason's length.
+ * The index of a reason in the hashed summary *sp, added if new (*sp then
+ * may become a bigger copy).  The caller checked the reason's length.
  */
 static int32
-cr_reason_index(const char *fname, CrSummary *s, const char *name, int len)
+cr_reason_index(const char *fname, CrSummary **sp, const char *name, int len)
 {
+	CrSummary  *s = *sp;
 	char	   *names = cr_hashed_names(s);
 	char	   *p = names;
 	const char *last = names + s->last_off;
@@ -348,6 +366,12 @@ cr_reason_index(const char *fname, CrSummary *s, const char *name, int len)
 	}
 	if (s->nreasons >= CR_MAX_REASONS)
 		cr_too_many_reasons(fname);
+	if (s->names_len + 1 + len > cr_names_cap(s))
+	{
+		*sp = s = cr_grow(s, s->npoints, s->names_len + 1 + len);
+		names = cr_hashed_names(s);
+		p = names + s->names_len;
+	}
 	*p = (char) len;
 	memcpy(p + 1, name, len);
 	s->names_len += 1 + len;
@@ -608,13 +632,13 @@ cr_compact(CrSummary *s)
 	const char *p = names;
 
 	if (s->nreasons < 0 || s->nreasons > CR_MAX_REASONS || s->npoints < 0 ||
-		s->npoints > s->nslots || s->names_len < 0 || s->names_len > CR_NAMES_CAP)
+		s->npoints > s->nslots || s->names_len < 0 || s->names_len > cr_names_cap(s))
 		cr_corrupted("Inconsistent header.");
 	for (int32 r = 0; r < s->nreasons; r++)
 	{
 		int			len = (uint8) *p;
 
-		if (p + 1 + len > names + CR_NAMES_CAP)
+		if (p + 1 + len > names + s->names_len)
 			cr_corrupted("The reasons overrun their area.");
 		sorted[r].name = p + 1;
 		sorted[r].len = len;
@@ -721,7 +745,8 @@ cr_read(Datum d)
 	if (s->flags & CR_FLAG_HASHED)
 	{
 		if (s->nslots < CR_MIN_SLOTS || (s->nslots & (s->nslots - 1)) != 0 ||
-			VARSIZE(s) != cr_hashed_bytes(s->nslots))
+			(Size) s->nslots > MaxAllocSize / sizeof(CrSlot) ||
+			cr_names_cap(s) < 0 || cr_names_cap(s) > CR_NAMES_CAP)
 			cr_corrupted("Its size does not match its table.");
 		s = cr_compact(s);
 	}
@@ -800,7 +825,8 @@ static CrSummary *
 cr_hashed_from(CrSummary *c, int64 extra)
 {
 	CrSummary  *h = cr_new_hashed(cr_slots_for((int64) c->npoints * CR_COLS(c->nreasons) +
-											   CR_NPAIRS(c) + extra));
+											   CR_NPAIRS(c) + extra),
+								  Max(c->names_len, CR_MIN_NAMES));
 	int32		map[CR_MAX_REASONS];
 
 	memcpy(cr_hashed_names(h), cr_compact_names(c), c->names_len);
@@ -828,7 +854,7 @@ cr_working_state(FunctionCallInfo fcinfo, int64 extra)
 			return s;
 		return cr_hashed_from(cr_read(PG_GETARG_DATUM(0)), extra);
 	}
-	return cr_new_hashed(cr_slots_for(extra));
+	return cr_new_hashed(cr_slots_for(extra), CR_MIN_NAMES);
 }
 
 static inline void
@@ -885,7 +911,7 @@ cr_accum(FunctionCallInfo fcinfo, bool with_entry)
 	state = cr_working_state(fcinfo, 1);
 	state = cr_reserve(state, 1);
 	if (reason != NULL)
-		code = CR_CODE_REASON + cr_reason_index(fname, state, VARDATA_ANY(reason), len);
+		code = CR_CODE_REASON + cr_reason_index(fname, &state, VARDATA_ANY(reason), len);
 	cr_slot(state, duration, entry > 0.0 ? entry : 0.0, code)->count++;
 	PG_RETURN_POINTER(state);
 }
@@ -927,7 +953,7 @@ competing_risks_combine(PG_FUNCTION_ARGS)
 	p = cr_compact_names(other);
 	for (int32 r = 0; r < other->nreasons; r++)
 	{
-		map[r] = cr_reason_index("rollup", state, p + 1, (uint8) *p);
+		map[r] = cr_reason_index("rollup", &state, p + 1, (uint8) *p);
 		p += 1 + (uint8) *p;
 	}
 	PG_RETURN_POINTER(cr_add_compact(state, other, map));
