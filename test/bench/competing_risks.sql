@@ -11,7 +11,7 @@
 CREATE TABLE bench_cr AS
 SELECT dur48, reason, churned, plan,
        CASE WHEN random() < 0.3 THEN floor(random() * dur48) ELSE 0 END AS entry
-FROM (SELECT floor(random() * 48)::float8 AS dur48,
+FROM (SELECT 1 + floor(random() * 48)::float8 AS dur48,
              CASE WHEN r < 0.3 THEN NULL WHEN r < 0.55 THEN 'payment failure'
                   WHEN r < 0.75 THEN 'downgrade to free' ELSE 'voluntary' END AS reason,
              r >= 0.3 AS churned, (floor(random() * 4))::int AS plan
