@@ -13,7 +13,8 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DB = "logrank_recipes"
-RECIPES = ["logrank-plans", "logrank-plans-within-regions", "reasons-by-plan", "reasons-curve"]
+RECIPES = ["logrank-plans", "logrank-plans-within-regions", "reasons-by-plan", "reasons-curve",
+           "reasons-late-entry"]
 
 
 def blocks(readme):
