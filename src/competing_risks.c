@@ -546,27 +546,23 @@ cr_check(CrSummary *s)
 	return CR_NPAIRS(s) > 0 ? cr_check_pairs(s) : NULL;
 }
 
-static int
-cr_double_cmp(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
+#define ST_SORT cr_sort_times
+#define ST_ELEMENT_TYPE double
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
-	return (x > y) - (x < y);
-}
-
-static int
-cr_pair_cmp(const void *a, const void *b)
-{
-	const CrPair *x = a;
-	const CrPair *y = b;
-
-	if (x->exit != y->exit)
-		return x->exit < y->exit ? -1 : 1;
-	if (x->entry != y->entry)
-		return x->entry < y->entry ? -1 : 1;
-	return (x->col > y->col) - (x->col < y->col);
-}
+/* pairs by exit, entry, column */
+#define ST_SORT cr_sort_pairs
+#define ST_ELEMENT_TYPE CrPair
+#define ST_COMPARE(a, b) \
+	((a)->exit != (b)->exit ? ((a)->exit > (b)->exit) - ((a)->exit < (b)->exit) : \
+	 (a)->entry != (b)->entry ? ((a)->entry > (b)->entry) - ((a)->entry < (b)->entry) : \
+	 ((a)->col > (b)->col) - ((a)->col < (b)->col))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /* The index of v in the n sorted distinct times t, -1 if absent */
 static int32
@@ -671,7 +667,7 @@ cr_compact(CrSummary *s)
 	}
 	if (used != s->npoints)
 		cr_corrupted("Inconsistent hash table.");
-	qsort(times, ntimes, sizeof(double), cr_double_cmp);
+	cr_sort_times(times, ntimes);
 	if (ntimes > 0)
 	{
 		int32		n = 1;
@@ -721,7 +717,7 @@ cr_compact(CrSummary *s)
 	}
 	if (npairs > 0)
 	{
-		qsort(pairs, npairs, sizeof(CrPair), cr_pair_cmp);
+		cr_sort_pairs(pairs, npairs);
 		c->flags |= CR_FLAG_PAIRS;
 	}
 	out = cr_compact_names(c);
