@@ -252,7 +252,7 @@ cr_slots_for(int64 n)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("competing_risks_agg: too many distinct durations"),
-					 errdetail("A competing_risks_summary holds at most %d distinct (duration, reason) pairs.",
+					 errdetail("A competing_risks_summary holds at most %d distinct (duration, entry, reason) combinations.",
 							   slots / 2)));
 		slots *= 2;
 	}
