@@ -232,29 +232,38 @@ surv_hash(double t)
 }
 
 /*
- * The slot of duration t in a hashed summary of counts, claimed for t if t
+ * The slot of duration t in a hashed summary (a table of nslots elements of
+ * width bytes at base, each starting with its double t), claimed for t if t
  * is new, probing from slot i = surv_hash(t) & mask.  The caller makes sure
- * there is room (npoints < nslots / 2).
+ * there is room (npoints < nslots / 2).  Serves both layouts (counts and
+ * weights): width is a constant where it is inlined.
  */
-static inline SurvivalPoint *
-surv_slot_from(SurvivalSummary *s, double t, uint32 i)
+static inline void *
+surv_probe(SurvivalSummary *s, char *base, Size width, double t, uint32 i)
 {
 	uint32		mask = (uint32) s->nslots - 1;
 
 	for (;;)
 	{
-		SurvivalPoint *p = &s->points[i];
+		double	   *p = (double *) (base + (Size) i * width);
 
-		if (p->t == t)
+		if (*p == t)
 			return p;
-		if (p->t == SURV_EMPTY_SLOT)
+		if (*p == SURV_EMPTY_SLOT)
 		{
-			p->t = t;
+			*p = t;
 			s->npoints++;
 			return p;
 		}
 		i = (i + 1) & mask;
 	}
+}
+
+/* in the layout of counts */
+static inline SurvivalPoint *
+surv_slot_from(SurvivalSummary *s, double t, uint32 i)
+{
+	return surv_probe(s, (char *) s->points, sizeof(SurvivalPoint), t, i);
 }
 
 static inline SurvivalPoint *
@@ -267,24 +276,8 @@ surv_slot(SurvivalSummary *s, double t)
 static inline SurvivalXPoint *
 surv_xslot(SurvivalSummary *s, double t)
 {
-	uint32		mask = (uint32) s->nslots - 1;
-	uint32		i = surv_hash(t) & mask;
-	SurvivalXPoint *x = SURV_XPOINTS(s);
-
-	for (;;)
-	{
-		SurvivalXPoint *p = &x[i];
-
-		if (p->t == t)
-			return p;
-		if (p->t == SURV_EMPTY_SLOT)
-		{
-			p->t = t;
-			s->npoints++;
-			return p;
-		}
-		i = (i + 1) & mask;
-	}
+	return surv_probe(s, (char *) SURV_XPOINTS(s), sizeof(SurvivalXPoint), t,
+					  surv_hash(t) & ((uint32) s->nslots - 1));
 }
 
 /* Count one buffered row into the table */
