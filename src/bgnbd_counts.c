@@ -54,14 +54,13 @@ pred_lgamma_diff(double x, double a)
 static double
 incbeta_fraction(double a, double b, double z)
 {
-	const double tiny = 1e-300;
 	double		c = 1.0,
 				d,
 				h;
 
 	d = 1.0 - (a + b) * z / (a + 1.0);
-	if (fabs(d) < tiny)
-		d = tiny;
+	if (fabs(d) < CS_LENTZ_TINY)
+		d = CS_LENTZ_TINY;
 	d = 1.0 / d;
 	h = d;
 	for (int64 m = 1; m < INT64CONST(10000000); m++)
@@ -72,23 +71,9 @@ incbeta_fraction(double a, double b, double z)
 
 		/* the even step d_2m, then the odd step d_2m+1 */
 		num = m * (b - m) * z / ((a + m2 - 1.0) * (a + m2));
-		d = 1.0 + num * d;
-		c = 1.0 + num / c;
-		if (fabs(d) < tiny)
-			d = tiny;
-		if (fabs(c) < tiny)
-			c = tiny;
-		d = 1.0 / d;
-		h *= d * c;
+		h *= cs_lentz_step(num, 1.0, &c, &d);
 		num = -(a + m) * (a + b + m) * z / ((a + m2) * (a + m2 + 1.0));
-		d = 1.0 + num * d;
-		c = 1.0 + num / c;
-		if (fabs(d) < tiny)
-			d = tiny;
-		if (fabs(c) < tiny)
-			c = tiny;
-		d = 1.0 / d;
-		step = d * c;
+		step = cs_lentz_step(num, 1.0, &c, &d);
 		h *= step;
 		if (fabs(step - 1.0) <= 1e-16)
 			return h;

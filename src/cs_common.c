@@ -309,26 +309,17 @@ cs_chisq_upper_tail(double x, double df)
 		 * Q = prefix * 1/(z+1-a- 1(1-a)/(z+3-a- 2(2-a)/(z+5-a- ...))), the
 		 * modified Lentz algorithm (Numerical Recipes, 6.2).
 		 */
-		const double tiny = 1e-300;
 		double		b = z + 1.0 - a;
-		double		c = 1.0 / tiny;
+		double		c = 1.0 / CS_LENTZ_TINY;
 		double		d = 1.0 / b;
 		double		h = d;
 
 		for (int i = 1; i < maxiter; i++)
 		{
-			double		an = -i * (i - a);
 			double		del;
 
 			b += 2.0;
-			d = an * d + b;
-			if (fabs(d) < tiny)
-				d = tiny;
-			c = b + an / c;
-			if (fabs(c) < tiny)
-				c = tiny;
-			d = 1.0 / d;
-			del = d * c;
+			del = cs_lentz_step(-i * (i - a), b, &c, &d);
 			h *= del;
 			if (fabs(del - 1.0) <= 1e-16)
 				break;

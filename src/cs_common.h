@@ -105,6 +105,27 @@ cs_hash_double(double v, uint64 salt)
 	return (uint32) h;
 }
 
+/*
+ * One step of the modified Lentz method for a continued fraction
+ * b0 + a1/(b1 + a2/(b2 + ...)) (Numerical Recipes 5.2): updates C and D for
+ * the partial numerator a and denominator b and returns the factor by which
+ * the running value h changes; converged when it is 1 within rounding.
+ */
+#define CS_LENTZ_TINY 1e-300
+
+static inline double
+cs_lentz_step(double a, double b, double *c, double *d)
+{
+	*d = b + a * *d;
+	if (fabs(*d) < CS_LENTZ_TINY)
+		*d = CS_LENTZ_TINY;
+	*c = b + a / *c;
+	if (fabs(*c) < CS_LENTZ_TINY)
+		*c = CS_LENTZ_TINY;
+	*d = 1.0 / *d;
+	return *d * *c;
+}
+
 /* int64 addition that raises numeric_value_out_of_range on overflow */
 extern int64 cs_add_count(int64 a, int64 b);
 
