@@ -1,9 +1,9 @@
 #!/bin/bash
-# The README recipe "Do the health signals explain churn?" (LR test,
-# pseudo-R², AUC with its DeLong interval), run as the README writes it
+# The recipe "Do the health signals explain churn?" of docs/churn-model.md
+# (LR test, pseudo-R², AUC with its DeLong interval), run as the page writes it
 # (test/recipes/from-readme) on the demo data, after the part of the health
 # recipe it builds on (health-cohort: the health_signals view and the cohort
-# table).  Every result row the README prints in a comment (`--  a | b`)
+# table).  Every result row the page prints in a comment (`--  a | b`)
 # must be one the recipe returns.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,10 +29,10 @@ while IFS= read -r line; do
 	want=$(sed -E 's/^-- ?//; s/[[:space:]]+/ /g; s/^ //; s/ $//' <<<"$line")
 	checked=$((checked + 1))
 	if ! sed -E 's/[[:space:]]+/ /g; s/^ //; s/ $//' "$tmp/recipe.out" | grep -qxF -- "$want"; then
-		echo "FAIL: the README prints '$want', the recipe does not return it" >&2
+		echo "FAIL: the docs print '$want', the recipe does not return it" >&2
 		missing=1
 	fi
 done < <(grep -E '^--  .*\|' "$tmp/recipe.sql")
 [ "$missing" = 0 ] || exit 1
-[ "$checked" -ge 10 ] || { echo "FAIL: only $checked printed result rows found in the README recipe" >&2; exit 1; }
-echo "the $checked result rows the README prints match"
+[ "$checked" -ge 10 ] || { echo "FAIL: only $checked printed result rows found in the recipe" >&2; exit 1; }
+echo "the $checked result rows docs/churn-model.md prints match"

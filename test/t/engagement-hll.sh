@@ -1,6 +1,6 @@
 #!/bin/bash
-# The README recipe "Product engagement and stickiness with hll", run as the
-# README writes it (test/recipes/from-readme engagement-hll) with the hll
+# The recipe "Product engagement and stickiness with hll" (docs/hll.md), run
+# as the page writes it (test/recipes/from-readme engagement-hll) with the hll
 # extension (Debian postgresql-<major>-hll) on the demo data, then every
 # sketch checked against the exact count(DISTINCT user_id) over the raw
 # product_events:
@@ -17,7 +17,7 @@
 # (1 + 4 se) / (1 - 4 se) - 1 (8.8 se with the defaults) of the exact ratio.  (hll's
 # EXPLICIT representation, which small sets such as one account's users use,
 # is exact: the test reports how many estimates were exact.)  The results the
-# README prints in comments must be what the recipe returns.
+# page prints in comments must be what the recipe returns.
 # Skipped (exit 77) where Debian has no hll package for this PostgreSQL major.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -53,7 +53,7 @@ createdb "$db"
 # the demo's data, loaded as test/demo/run loads it
 q -c 'CREATE EXTENSION customer_success' $(printf -- '-f %s ' test/demo/data*.sql) >/dev/null
 psql -X -v ON_ERROR_STOP=1 -d "$db" -f "$tmp/recipe.sql" >"$tmp/recipe.out"
-echo "hll $(q -c "SELECT extversion FROM pg_extension WHERE extname = 'hll'") on PostgreSQL $major: the README recipe ran ($(q -c 'SELECT count(*) FROM daily_users') daily sketches)"
+echo "hll $(q -c "SELECT extversion FROM pg_extension WHERE extname = 'hll'") on PostgreSQL $major: the recipe of docs/hll.md ran ($(q -c 'SELECT count(*) FROM daily_users') daily sketches)"
 
 # the results the README prints after the queries, as comments
 missing=0
@@ -62,13 +62,13 @@ while IFS= read -r line; do
 	want=$(sed -E 's/^-- ?//; s/[[:space:]]+/ /g; s/^ //; s/ $//' <<<"$line")
 	checked=$((checked + 1))
 	if ! sed -E 's/[[:space:]]+/ /g; s/^ //; s/ $//' "$tmp/recipe.out" | grep -qxF -- "$want"; then
-		echo "FAIL: the README prints '$want', the recipe does not return it" >&2
+		echo "FAIL: the docs print '$want', the recipe does not return it" >&2
 		missing=1
 	fi
 done < <(grep -E '^--  .*\|' "$tmp/recipe.sql")
 [ "$missing" = 0 ] || { cat "$tmp/recipe.out" >&2; exit 1; }
-[ "$checked" -ge 10 ] || { echo "FAIL: only $checked printed result rows found in the README recipe" >&2; exit 1; }
-echo "the $checked result rows the README prints match"
+[ "$checked" -ge 10 ] || { echo "FAIL: only $checked printed result rows found in the recipe" >&2; exit 1; }
+echo "the $checked result rows docs/hll.md prints match"
 
 q <<'SQL'
 CREATE SCHEMA hll_check;

@@ -1,19 +1,19 @@
 #!/bin/bash
-# The README's Citus worked example ("Scaling out with Citus"), run as the
-# README writes it (test/recipes/from-readme extracts the blocks marked
+# The Citus worked example (docs/citus.md, "Scaling out with Citus"), run as
+# the page writes it (test/recipes/from-readme extracts the blocks marked
 # citus-setup, citus-distribute and citus-queries) on the demo data, with
 # stand-ins for the Citus functions (test/recipes/citus-standins.sql) that
 # refuse what the Citus documentation says Citus refuses.  Checks:
 #  - every statement runs, in the README's order (ON_ERROR_STOP);
-#  - the README's shell step loads every demo data file (test/demo/data*.sql);
+#  - the page's shell step loads every demo data file (test/demo/data*.sql);
 #  - afterwards plans is a reference table, every table with an account_id
 #    column is distributed by it and colocated with accounts, no foreign key
 #    breaks the Citus rules, and every foreign key of the demo data is back,
 #    with the same name and definition;
-#  - the results the README prints in comments are what the queries return;
-#  - the stand-ins are not toothless: the previous README example
+#  - the results the page prints in comments are what the queries return;
+#  - the stand-ins are not toothless: the previous example
 #    (create_distributed_table('accounts', ...) straight away) is refused.
-# A real cluster is still the final word: see the README.
+# A real cluster is still the final word: see docs/citus.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -27,13 +27,14 @@ for block in citus-setup citus-distribute citus-queries; do
 	test/recipes/from-readme "$block" >"$tmp/$block.sql"
 done
 
-# the README's load step names every demo data file
-load_line=$(grep -E '^psql -d demo( -f test/demo/data[a-z_]*\.sql)+$' README.md || true)
-[ -n "$load_line" ] || { echo "FAIL: no 'psql -d demo -f test/demo/data....sql' line in README.md" >&2; exit 1; }
+# the page's load step names every demo data file (README.md and docs/*.md,
+# where test/recipes/from-readme finds the blocks)
+load_line=$(grep -h -E '^psql -d demo( -f test/demo/data[a-z_]*\.sql)+$' README.md docs/*.md | head -1 || true)
+[ -n "$load_line" ] || { echo "FAIL: no 'psql -d demo -f test/demo/data....sql' line in README.md or docs/*.md" >&2; exit 1; }
 for f in test/demo/data*.sql; do
 	case " $load_line " in
 		*" -f $f "*) ;;
-		*) echo "FAIL: the README's Citus load step does not load $f" >&2; exit 1 ;;
+		*) echo "FAIL: the Citus load step of the docs does not load $f" >&2; exit 1 ;;
 	esac
 done
 files=$(sed -E 's/^psql -d demo //' <<<"$load_line")
@@ -69,8 +70,8 @@ SELECT string_agg(p, E'\n') FROM (
 ) x
 SQL
 )
-[ -z "$problems" ] || { echo "FAIL: after the README's distribution step:" >&2; echo "$problems" >&2; exit 1; }
-echo "README Citus set-up and distribution: $(q -c "SELECT count(*) FROM citus_standin.tables WHERE kind = 'distributed'") distributed tables colocated with accounts, plans a reference table, $(q -c 'SELECT count(*) FROM citus_standin.fk_before') foreign keys restored"
+[ -z "$problems" ] || { echo "FAIL: after the distribution step of the docs:" >&2; echo "$problems" >&2; exit 1; }
+echo "Citus set-up and distribution (docs/citus.md): $(q -c "SELECT count(*) FROM citus_standin.tables WHERE kind = 'distributed'") distributed tables colocated with accounts, plans a reference table, $(q -c 'SELECT count(*) FROM citus_standin.fk_before') foreign keys restored"
 
 # the queries, and the results the README prints after them as comments
 psql -X -v ON_ERROR_STOP=1 -d "$db" -f "$tmp/citus-queries.sql" >"$tmp/queries.out"
@@ -80,15 +81,15 @@ while IFS= read -r line; do
 	want=$(sed -E 's/^-- ?//; s/[[:space:]]+/ /g; s/^ //; s/ $//' <<<"$line")
 	checked=$((checked + 1))
 	if ! sed -E 's/[[:space:]]+/ /g; s/^ //; s/ $//' "$tmp/queries.out" | grep -qxF -- "$want"; then
-		echo "FAIL: the README prints '$want', the query does not return it" >&2
+		echo "FAIL: the docs print '$want', the query does not return it" >&2
 		missing=1
 	fi
 done < <(grep -E '^--  .*\|' "$tmp/citus-queries.sql")
 [ "$missing" = 0 ] || { cat "$tmp/queries.out" >&2; exit 1; }
-[ "$checked" -ge 5 ] || { echo "FAIL: only $checked printed result rows found in the README's queries" >&2; exit 1; }
-echo "README Citus queries run; the $checked result rows the README prints match"
+[ "$checked" -ge 5 ] || { echo "FAIL: only $checked printed result rows found in the Citus queries of the docs" >&2; exit 1; }
+echo "Citus queries run; the $checked result rows docs/citus.md prints match"
 
-# the stand-ins refuse the earlier README's example, which failed on a real
+# the stand-ins refuse the earlier example, which failed on a real
 # Citus 13.2 cluster the same way
 createdb "${db}_old"
 psql -X -q -v ON_ERROR_STOP=1 -d "${db}_old" -f test/recipes/citus-standins.sql \

@@ -1,11 +1,12 @@
 #!/bin/bash
-# The survival recipes of the README ("Accounts that predate your data",
-# "Time to value") run as written against the demo data: every ```sql block
-# of those sections is in test/recipes/late-entry.sql or time-to-value.sql
-# verbatim, the files run, the late-entry curve of the truncated export
-# agrees with the curve of all accounts (within 0.01) where the naive curve
-# of the export is biased upwards, and the output shown in the README is what
-# the recipes print.  Runs inside test/with-cluster.
+# The survival recipes of the docs ("Accounts that predate your data",
+# "Time to value", in docs/survival.md; the sections are looked for in
+# README.md and docs/*.md) run as written against the demo data: every
+# ```sql block of those sections is in test/recipes/late-entry.sql or
+# time-to-value.sql verbatim, the files run, the late-entry curve of the
+# truncated export agrees with the curve of all accounts (within 0.01) where
+# the naive curve of the export is biased upwards, and the output shown in the
+# docs is what the recipes print.  Runs inside test/with-cluster.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 fail=0
@@ -16,14 +17,15 @@ trap 'dropdb --if-exists "$db" >/dev/null 2>&1 || true' EXIT
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION customer_success" \
 	-f test/demo/data.sql -f test/demo/data_purchases.sql >/dev/null || exit 1
 
-# the README's blocks of a section, one file per block
+# the blocks of a section of the docs, one file per block
 section() {
 	awk -v h="$1" '
+		FNR == 1 { on = 0 }
 		/^### / { on = ($0 == "### " h) }
 		on && /^```sql$/ { inblock = 1; n++; next }
 		on && inblock && /^```$/ { inblock = 0; next }
 		on && inblock { print > (dir "/block" n) }
-	' dir="$2" README.md
+	' dir="$2" README.md docs/*.md
 }
 for pair in "Accounts that predate your data:late-entry" "Time to value:time-to-value"; do
 	heading=${pair%%:*}; file=test/recipes/${pair##*:}.sql
@@ -39,12 +41,12 @@ block = open(sys.argv[1]).read().strip()
 sys.exit(0 if block in open(sys.argv[2]).read() else 1)
 PY
 	done
-	[ $n -gt 0 ] || { echo "FAIL: no SQL block under \"### $heading\" in README.md"; fail=1; }
+	[ $n -gt 0 ] || { echo "FAIL: no SQL block under \"### $heading\" in README.md or docs/*.md"; fail=1; }
 	out=$(psql -X -v ON_ERROR_STOP=1 -d "$db" -P footer=off -f "$file" 2>&1) || { echo "FAIL: $file: $out"; fail=1; }
-	# the README shows this output (the first result table of the file)
-	python3 - "$tmp" "$out" <<'PY' || { echo "FAIL: README output of \"$heading\" differs from what $file prints"; fail=1; }
-import re, sys
-readme = open("README.md").read()
+	# the docs show this output (the first result table of the file)
+	python3 - "$tmp" "$out" <<'PY' || { echo "FAIL: the docs' output of \"$heading\" differs from what $file prints"; fail=1; }
+import glob, re, sys
+readme = "\n".join(open(f, encoding="utf-8").read() for f in ["README.md"] + sorted(glob.glob("docs/*.md")))
 out = sys.argv[2]
 rows = [l.rstrip() for l in out.splitlines() if "|" in l]
 ok = all(r in readme for r in rows) and rows

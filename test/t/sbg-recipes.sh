@@ -1,8 +1,8 @@
 #!/bin/bash
-# The README recipes "SaaS dashboard ratios" (saas-ratios) and "How long will
-# this cohort stay?" (sbg-cohort), extracted by test/recipes/from-readme, run
-# as the README writes them on the demo data; the result rows the README
-# prints are what they return, and what they compute agrees with plain SQL
+# The recipes "SaaS dashboard ratios" (saas-ratios, docs/retention.md) and
+# "How long will this cohort stay?" (sbg-cohort, docs/sbg.md), extracted by
+# test/recipes/from-readme, run as the pages write them on the demo data; the
+# result rows the pages print are what they return, and what they compute agrees with plain SQL
 # over the raw rows.
 # Run by `make test` inside the cluster.
 set -euo pipefail
@@ -25,12 +25,12 @@ while IFS= read -r line; do
 	want=$(sed -E 's/^-- ?//; s/[[:space:]]+/ /g; s/^ //; s/ $//' <<<"$line")
 	checked=$((checked + 1))
 	if ! sed -E 's/[[:space:]]+/ /g; s/^ //; s/ $//' "$tmp/recipe.out" | grep -qxF -- "$want"; then
-		echo "FAIL the README prints '$want', the recipe does not return it"
+		echo "FAIL the docs print '$want', the recipe does not return it"
 		failed=1
 	fi
 done < <(grep -E '^--  .*\|' "$tmp/recipe.sql")
-if [ "$checked" -ge 15 ]; then echo "ok   the $checked result rows the README prints match"
-else echo "FAIL only $checked printed result rows found in the README recipes"; failed=1; fi
+if [ "$checked" -ge 15 ]; then echo "ok   the $checked result rows the docs print match"
+else echo "FAIL only $checked printed result rows found in the recipes"; failed=1; fi
 check() {
 	local what=$1 got
 	got=$(q -c "$2")
