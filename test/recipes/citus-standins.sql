@@ -1,4 +1,4 @@
--- Stand-ins for the Citus functions the README's Citus example calls, for
+-- Stand-ins for the Citus functions the Citus example of docs/citus.md calls, for
 -- test/t/integration-citus-readme.sh (Debian has no Citus package).  They
 -- move no data: they record what the statements declare and refuse what
 -- the Citus documentation says Citus refuses, so that the example's
@@ -11,7 +11,7 @@
 --    "always include the distribution column in the key" (same page);
 --  * colocate_with names a distributed table whose distribution column has
 --    the same type (create_distributed_table reference).
--- Signatures are the documented ones, reduced to the arguments the README
+-- Signatures are the documented ones, reduced to the arguments the page
 -- uses (citus_add_node, citus_set_coordinator_host, citus_get_active_worker_nodes,
 -- create_reference_table, create_distributed_table).
 

@@ -1,4 +1,4 @@
--- README recipe "Accounts that predate your data" (checked by
+-- Recipe "Accounts that predate your data" (docs/survival.md) (checked by
 -- test/t/recipes-survival.sh: every SQL block of the recipe is in this file
 -- verbatim, and runs against the demo data).
 CREATE VIEW export_lifetimes AS

@@ -1,4 +1,4 @@
--- README recipe "Time to value" (checked by test/t/recipes-survival.sh).
+-- Recipe "Time to value" of docs/survival.md (checked by test/t/recipes-survival.sh).
 WITH ttv AS (
 	SELECT a.plan,
 	       greatest(date '2026-05-04' - a.signed_up, 0) AS entry,

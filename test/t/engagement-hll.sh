@@ -55,7 +55,7 @@ q -c 'CREATE EXTENSION customer_success' $(printf -- '-f %s ' test/demo/data*.sq
 psql -X -v ON_ERROR_STOP=1 -d "$db" -f "$tmp/recipe.sql" >"$tmp/recipe.out"
 echo "hll $(q -c "SELECT extversion FROM pg_extension WHERE extname = 'hll'") on PostgreSQL $major: the recipe of docs/hll.md ran ($(q -c 'SELECT count(*) FROM daily_users') daily sketches)"
 
-# the results the README prints after the queries, as comments
+# the results the page prints after the queries, as comments
 missing=0
 checked=0
 while IFS= read -r line; do

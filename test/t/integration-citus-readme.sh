@@ -4,7 +4,7 @@
 # citus-setup, citus-distribute and citus-queries) on the demo data, with
 # stand-ins for the Citus functions (test/recipes/citus-standins.sql) that
 # refuse what the Citus documentation says Citus refuses.  Checks:
-#  - every statement runs, in the README's order (ON_ERROR_STOP);
+#  - every statement runs, in the page's order (ON_ERROR_STOP);
 #  - the page's shell step loads every demo data file (test/demo/data*.sql);
 #  - afterwards plans is a reference table, every table with an account_id
 #    column is distributed by it and colocated with accounts, no foreign key
@@ -42,7 +42,7 @@ files=$(sed -E 's/^psql -d demo //' <<<"$load_line")
 createdb "$db"
 q -f test/recipes/citus-standins.sql
 q -f "$tmp/citus-setup.sql" >/dev/null
-# shellcheck disable=SC2086  # the README's -f arguments, split on purpose
+# shellcheck disable=SC2086  # the page's -f arguments, split on purpose
 q $files >/dev/null
 q -c "CREATE TABLE citus_standin.fk_before AS
       SELECT conrelid::regclass::text AS tbl, conname, pg_get_constraintdef(oid) AS def
@@ -73,7 +73,7 @@ SQL
 [ -z "$problems" ] || { echo "FAIL: after the distribution step of the docs:" >&2; echo "$problems" >&2; exit 1; }
 echo "Citus set-up and distribution (docs/citus.md): $(q -c "SELECT count(*) FROM citus_standin.tables WHERE kind = 'distributed'") distributed tables colocated with accounts, plans a reference table, $(q -c 'SELECT count(*) FROM citus_standin.fk_before') foreign keys restored"
 
-# the queries, and the results the README prints after them as comments
+# the queries, and the results the page prints after them as comments
 psql -X -v ON_ERROR_STOP=1 -d "$db" -f "$tmp/citus-queries.sql" >"$tmp/queries.out"
 missing=0
 checked=0

@@ -1,5 +1,5 @@
 -- Engagement section of the HTML report (test/demo/html/README.md): the
--- README recipe "Product engagement and stickiness with hll": daily hll
+-- recipe of docs/hll.md "Product engagement and stickiness with hll": daily hll
 -- sketches of distinct users, unioned into a sliding 28-day window and per
 -- plan; stickiness (average DAU / MAU), seat activation and feature reach.
 -- requires-extension: hll

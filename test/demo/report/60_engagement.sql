@@ -1,4 +1,4 @@
--- Product engagement with postgresql-hll (README recipe "Product engagement
+-- Product engagement with postgresql-hll (recipe of docs/hll.md "Product engagement
 -- and stickiness with hll"): daily hll sketches of distinct users per
 -- account and event, unioned into MAU and a sliding 28-day window, then
 -- stickiness, seat activation and feature reach, fed to health_score.
