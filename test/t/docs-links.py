@@ -10,7 +10,8 @@ lower-cased, every character that is not a letter, digit, `_`, `-` or space
 removed, each space turned into `-`; a repeated anchor gets `-1`, `-2`, ...
 Also refused: a line inside a fenced code block that starts with `#` and a
 space, which reads as a heading to any tool that splits a page by headings
-(write a shell comment as prose before the block instead).
+(write a shell comment as prose before the block instead), and a README.md
+longer than 700 lines (the overview; details go to docs/).
 
 PENDING lists pages that other branches add: a link to one of them is
 reported, not failed, while the page does not exist; once it exists it is
@@ -33,6 +34,7 @@ PENDING = {
     "docs/keeping-current.md": "Keeping summaries current (incremental refresh)",
 }
 
+README_MAX_LINES = 700
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*<?([^()\s<>]*(?:\([^()\s]*\)[^()\s<>]*)*)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -185,9 +187,14 @@ def main():
     for rel in sorted(PENDING):
         if os.path.exists(os.path.join(ROOT, rel)):
             print(f"note: {rel} exists now: remove it from PENDING in {os.path.relpath(__file__, ROOT)}")
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme_lines = len(f.read().splitlines())
+    if readme_lines > README_MAX_LINES:
+        problems.append(f"README.md has {readme_lines} lines, more than {README_MAX_LINES}: move details to docs/")
     for p in problems:
         print("FAIL", p)
-    print(f"docs links: {len(pages)} pages checked, {len(problems)} problems, {len(notes)} links to pending pages")
+    print(f"docs links: {len(pages)} pages checked (README.md {readme_lines} lines), {len(problems)} problems, "
+          f"{len(notes)} links to pending pages")
     return 1 if problems else 0
 
 
