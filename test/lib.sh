@@ -28,6 +28,11 @@ cs_free_mb() {
 
 cs_on_error() {
 	local rc=$1 line=$2 cmd=$3 d free
+	# in a subshell ($(...), ( ... )) the failure is the caller's to report:
+	# its own command fails in turn, and the trap fires there
+	if [ "$BASH_SUBSHELL" -gt 0 ]; then
+		exit "$rc"
+	fi
 	trap - ERR
 	echo >&2
 	echo "$cs_me: FAILED while $cs_step_now (exit $rc at line $line: $cmd)" >&2
@@ -57,6 +62,9 @@ cs_sudo() {
 	if [ "$(id -u)" = 0 ]; then
 		"$@"
 	elif command -v sudo >/dev/null 2>&1; then
+		if ! sudo -n true 2>/dev/null && ! [ -t 0 ]; then
+			cs_die "this step needs root ($*), and this user cannot use sudo here without a password: run it as root, or as a user allowed to use sudo"
+		fi
 		sudo "$@"
 	else
 		cs_die "this step needs root ($*), and sudo is not installed: run it as root, or install sudo and allow this user to use it"
@@ -82,11 +90,19 @@ cs_major_of() {
 	echo "${v%%[!0-9]*}"
 }
 
+# dies with a sentence when output $1 says sudo refused this user
+cs_no_sudo() {
+	if grep -qE 'not in the sudoers file|not allowed to execute|a password is required|incorrect password attempt' <<<"$1"; then
+		cs_die "sudo refused to run apt-get for this user: run it as root, or as a user allowed to use sudo (or install the packages yourself: test/packages MAJOR MODE lists them)"
+	fi
+}
+
 # apt-get update, with a sentence when the archive cannot be reached
 cs_apt_update() {
 	local out
 	if ! out=$(cs_sudo apt-get update 2>&1); then
 		printf '%s\n' "$out" | tail -5 >&2
+		cs_no_sudo "$out"
 		cs_die "apt-get update failed: the package lists could not be downloaded. Check the network and the package sources (/etc/apt/sources.list and /etc/apt/sources.list.d/)${1:+, or $1}"
 	fi
 	if grep -qE '^(W|E): (Failed to fetch|Some index files failed)' <<<"$out"; then
@@ -101,6 +117,7 @@ cs_apt_install() {
 	if ! out=$(cs_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 		-o DPkg::Lock::Timeout=600 --no-install-recommends "$@" 2>&1); then
 		printf '%s\n' "$out" | tail -15 >&2
+		cs_no_sudo "$out"
 		if grep -q 'No space left on device' <<<"$out"; then
 			cs_die "apt-get install failed: the disk is full. Free some space and run it again."
 		elif grep -qE 'Failed to fetch|Temporary failure resolving|Could not connect|Unable to connect' <<<"$out"; then
