@@ -29,7 +29,10 @@ DATA        = $(sort $(INSTALL_SQL) $(wildcard $(EXTENSION)--*.sql))
 FAMILY_TESTS = $(filter-out setup install,$(basename $(notdir $(sort $(wildcard sql/*.sql)))))
 REGRESS     = setup $(FAMILY_TESTS) install
 
-PG_CFLAGS   = -Wall -Wextra -Werror
+# Warnings, never -Werror in the shipped build (a new compiler's new warning
+# must not break a packager's or a user's build); CI builds with
+# PG_CFLAGS="-Wall -Wextra -Werror", and with clang (test/build-checks).
+PG_CFLAGS  ?= -Wall -Wextra
 EXTRA_CLEAN = results regression.diffs regression.out
 
 PG_CONFIG  ?= pg_config
@@ -53,6 +56,19 @@ FORCE:
 .PHONY: test demo bench fuzz stress valgrind
 test demo bench fuzz stress valgrind:
 	PG_CONFIG=$(PG_CONFIG) bash test/run $@
+
+# Checks CI runs beside the suite (test/build-checks): a clang build with
+# -Werror, and the pg_regress suite against a build with
+# -fsanitize=undefined
+.PHONY: check-clang check-ubsan
+check-clang check-ubsan:
+	PG_CONFIG=$(PG_CONFIG) bash test/build-checks $(subst check-,,$@)
+
+# The README's two commands on bare Debian 13 and 12 machines
+# (test/versions/readme-on-bare; root)
+.PHONY: test-bare
+test-bare:
+	bash test/versions/readme-on-bare
 
 # The version matrix: the whole suite on PostgreSQL 17, 18 and 19 (Debian
 # chroots, cached in /var/cache/customer_success), then the Debian packages
