@@ -62,7 +62,8 @@ def recipe(name):
 
 setup = subprocess.run(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres'], capture_output=True, text=True,
                        input='CREATE EXTENSION customer_success;\nCREATE EXTENSION pg_cron;\n'
-                       + open('test/demo/data.sql').read() + recipe('keepcurrent-alerts'))
+                       + open('test/demo/data.sql').read() + recipe('keepcurrent-alerts')
+                       + recipe('keepcurrent-append'))
 if setup.returncode != 0:
     sys.exit('setup failed: ' + setup.stderr)
 
@@ -120,6 +121,9 @@ except psycopg2.Error:
     pace = '* * * * *'
 print('pg_cron %s, schedule %r' % (q1("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'"), pace))
 cur.execute(re.sub(r"(cron\.schedule\('cs-alerts', )'[^']*'", r"\1'%s'" % pace, schedule_sql))
+# and the page's refresh of nps_daily (keepcurrent-schedule), with a new answer to merge
+cur.execute("INSERT INTO nps_responses (account_id, responded_on, score) VALUES (5, '2026-11-02', 9)")
+cur.execute(re.sub(r"(cron\.schedule\('nps-daily', )'[^']*'", r"\1'%s'" % pace, recipe('keepcurrent-schedule')))
 
 
 def wait_runs(n, limit=150):
@@ -128,7 +132,8 @@ def wait_runs(n, limit=150):
         bad = q1("SELECT string_agg(return_message, '; ') FROM cron.job_run_details WHERE status = 'failed'")
         if bad:
             sys.exit('a scheduled run failed: ' + bad)
-        if q1("SELECT count(*) FROM cron.job_run_details WHERE status = 'succeeded'") >= n:
+        if q1("SELECT count(*) FROM cron.job_run_details JOIN cron.job USING (jobid) "
+              "WHERE status = 'succeeded' AND jobname = 'cs-alerts'") >= n:
             return True
         time.sleep(1)
     return False
@@ -169,5 +174,11 @@ while not wait_runs(2, limit=1):
 later += drain(2)
 say(later == [] and q1("SELECT count(*) FROM cs_alerts WHERE month = '2026-11-01'") == len(rows),
     'the second scheduled run sent nothing and recorded nothing new')
+cur.execute(recipe('keepcurrent-check'))
+differ = cur.fetchall()
+say(q1("SELECT count(*) FROM cron.job_run_details JOIN cron.job USING (jobid) "
+       "WHERE status = 'succeeded' AND jobname = 'nps-daily'") > 0 and differ == []
+    and q1("SELECT nps_responses(nps) FROM nps_daily WHERE day = '2026-11-02' AND account_id = 5") == 1,
+    'the nps-daily job of keepcurrent-schedule ran: nps_daily has the new answer and equals a full recompute')
 cur.execute('SELECT cron.unschedule(jobid) FROM cron.job')
 sys.exit(1 if failed else 0)
