@@ -51,6 +51,13 @@ subprocess.run(['createdb', DB], check=True)
 psql('CREATE EXTENSION customer_success;\n' + ''.join(open(f).read() for f in
      ['test/demo/data.sql', 'test/demo/data_engagement.sql', 'test/demo/data_purchases.sql']))
 
+# the hll recipe where postgresql-hll is installed (Debian has it for
+# most majors; test/t/engagement-hll.sh copies it into a private copy)
+if q1("SELECT count(*) FROM pg_available_extensions WHERE name = 'hll'") != '0':
+    RECIPES.insert(RECIPES.index('check'), 'hll')
+else:
+    print('skip keepcurrent-hll: the hll extension is not installed')
+
 # every recipe as written; the rows the page prints ("--  a | b" or a lone
 # "--  value" line after a header) must come out, in the page's order
 printed = []
@@ -121,6 +128,16 @@ say(nps_differences() == '', 'nps_daily after inserts, back-dated rows, updates,
     'equal to a full recompute, key by key' % refreshed)
 say(nps_matches_plain_sql() == '0', 'nps_monthly: responses, promoters and detractors per month as plain SQL counts them')
 say(q1("SELECT refresh_nps_daily()") == '0', 'a refresh with nothing new changes nothing')
+if 'hll' in RECIPES:
+    # more events, some on days and accounts that have a sketch already
+    psql("""INSERT INTO product_events (account_id, user_id, day, event)
+            SELECT account_id, user_id, day + 3, event FROM product_events WHERE day >= '2026-10-25'""")
+    q1('SELECT refresh_daily_users()')
+    say(q1("""SELECT count(*) FROM daily_users k
+               FULL JOIN (SELECT day, account_id, event, hll_add_agg(hll_hash_integer(user_id)) AS users
+                          FROM product_events GROUP BY 1, 2, 3) f USING (day, account_id, event)
+               WHERE k.users IS NULL OR f.users IS NULL OR hll_cardinality(k.users) <> hll_cardinality(f.users)""") == '0',
+        'daily_users (hll, kept with hll_union): every day, account and event as a full recompute counts it')
 
 # an insert transaction open across a refresh: its rows wait for the next
 # run (the watermark stops below it), then arrive exactly once
