@@ -271,6 +271,15 @@ COMMENT ON FUNCTION cumulative_incidence_at(competing_risks_summary, text, doubl
 COMMENT ON FUNCTION cumulative_incidence_curve(competing_risks_summary, text) IS 'Cumulative incidence of one reason: a row per distinct duration at which a customer leaves, with the number at risk, that reason''s churn events, the Aalen-Johansen cumulative incidence and its infinitesimal-jackknife standard error (as R''s survfit, also with late entry; NULL only for late-entry summaries stored by 1.2)';
 COMMENT ON FUNCTION survival_at(competing_risks_summary, double precision) IS 'Probability of no churn of any reason by age t (Kaplan-Meier on all reasons together); NULL when empty';
 COMMENT ON FUNCTION competing_risks_reasons(competing_risks_summary) IS 'The churn reasons a competing-risks summary has seen, sorted bytewise';
+
+-- SPEC §11: merge two summaries (rollup(a, b) and a + b)
+CREATE FUNCTION rollup(a competing_risks_summary, b competing_risks_summary) RETURNS competing_risks_summary
+	AS 'MODULE_PATHNAME', 'competing_risks_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OPERATOR + (
+	LEFTARG = competing_risks_summary, RIGHTARG = competing_risks_summary, FUNCTION = rollup, COMMUTATOR = +
+);
+COMMENT ON FUNCTION rollup(competing_risks_summary, competing_risks_summary) IS 'Merges two competing-risks summaries (of disjoint sets of customers): the same value as the rollup() aggregate over a then b; a NULL argument gives the other, two NULLs give NULL; for INSERT ... ON CONFLICT DO UPDATE SET s = t.s + EXCLUDED.s';
+COMMENT ON OPERATOR + (competing_risks_summary, competing_risks_summary) IS 'Merges two competing-risks summaries (of disjoint sets of customers): rollup(a, b)';
 -- Health score
 
 CREATE FUNCTION health_scale(value double precision, red double precision, green double precision)
@@ -455,6 +464,15 @@ COMMENT ON AGGREGATE rollup(health_summary) IS 'Merges health summaries that sha
 COMMENT ON FUNCTION health_band(double precision, double precision, double precision) IS 'Band of a health score: red below red_below, green from green_from, yellow between';
 COMMENT ON FUNCTION health_band(health_summary, double precision, double precision) IS 'Band of the health score of a summary: red, yellow or green; NULL when it has no score';
 COMMENT ON FUNCTION health_contributions(health_summary) IS 'Per signal: applied (renormalized) weight, mean, and contribution in score points; contributions sum to the score';
+
+-- SPEC §11: merge two summaries (rollup(a, b) and a + b)
+CREATE FUNCTION rollup(a health_summary, b health_summary) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OPERATOR + (
+	LEFTARG = health_summary, RIGHTARG = health_summary, FUNCTION = rollup, COMMUTATOR = +
+);
+COMMENT ON FUNCTION rollup(health_summary, health_summary) IS 'Merges two health summaries with the same weights: the same value as the rollup() aggregate over a then b; a NULL argument gives the other, two NULLs give NULL; for INSERT ... ON CONFLICT DO UPDATE SET s = t.s + EXCLUDED.s';
+COMMENT ON OPERATOR + (health_summary, health_summary) IS 'Merges two health summaries with the same weights: rollup(a, b)';
 
 -- LTV formulas (the survival-based ltv() and clv() are with their families)
 
@@ -642,6 +660,22 @@ COMMENT ON FUNCTION csat(csat_summary) IS 'CSAT of a summary: share of responses
 COMMENT ON AGGREGATE csat(integer) IS 'CSAT of 1..5 survey scores: share of responses scoring 4 or 5, from 0 to 1';
 COMMENT ON FUNCTION csat_satisfied(csat_summary) IS 'Number of satisfied responses (scores 4 and 5) in a CSAT summary';
 COMMENT ON FUNCTION csat_margin_of_error(csat_summary, double precision) IS 'Half-width of the confidence interval of the CSAT share: z * sqrt(p (1 - p) / n)';
+
+-- SPEC §11: merge two summaries (rollup(a, b) and a + b)
+CREATE FUNCTION rollup(a nps_summary, b nps_summary) RETURNS nps_summary
+	AS 'MODULE_PATHNAME', 'nps_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OPERATOR + (
+	LEFTARG = nps_summary, RIGHTARG = nps_summary, FUNCTION = rollup, COMMUTATOR = +
+);
+COMMENT ON FUNCTION rollup(nps_summary, nps_summary) IS 'Merges two NPS summaries: the same value as the rollup() aggregate over a then b; a NULL argument gives the other, two NULLs give NULL; for INSERT ... ON CONFLICT DO UPDATE SET s = t.s + EXCLUDED.s';
+COMMENT ON OPERATOR + (nps_summary, nps_summary) IS 'Merges two NPS summaries: rollup(a, b)';
+CREATE FUNCTION rollup(a csat_summary, b csat_summary) RETURNS csat_summary
+	AS 'MODULE_PATHNAME', 'csat_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OPERATOR + (
+	LEFTARG = csat_summary, RIGHTARG = csat_summary, FUNCTION = rollup, COMMUTATOR = +
+);
+COMMENT ON FUNCTION rollup(csat_summary, csat_summary) IS 'Merges two CSAT summaries: the same value as the rollup() aggregate over a then b; a NULL argument gives the other, two NULLs give NULL; for INSERT ... ON CONFLICT DO UPDATE SET s = t.s + EXCLUDED.s';
+COMMENT ON OPERATOR + (csat_summary, csat_summary) IS 'Merges two CSAT summaries: rollup(a, b)';
 
 -- Predictive LTV: BG/NBD (purchase counts) and Gamma-Gamma (spend), fitted
 -- by maximum likelihood inside the aggregates, and discounted CLV
@@ -939,6 +973,15 @@ CREATE FUNCTION mrr_movement(previous_mrr double precision, current_mrr double p
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mrr_movement(double precision, double precision, boolean) IS 'Movement of one customer''s MRR between two periods: new, reactivation (previous 0, current > 0, was a customer before), expansion, contraction, churn, retained (unchanged > 0) or inactive (both 0); NULL MRR counts as 0';
 
+-- SPEC §11: merge two summaries (rollup(a, b) and a + b)
+CREATE FUNCTION rollup(a retention_summary, b retention_summary) RETURNS retention_summary
+	AS 'MODULE_PATHNAME', 'retention_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OPERATOR + (
+	LEFTARG = retention_summary, RIGHTARG = retention_summary, FUNCTION = rollup, COMMUTATOR = +
+);
+COMMENT ON FUNCTION rollup(retention_summary, retention_summary) IS 'Merges two retention summaries (of disjoint customer sets): the same value as the rollup() aggregate over a then b; a NULL argument gives the other, two NULLs give NULL; for INSERT ... ON CONFLICT DO UPDATE SET s = t.s + EXCLUDED.s';
+COMMENT ON OPERATOR + (retention_summary, retention_summary) IS 'Merges two retention summaries (of disjoint customer sets): rollup(a, b)';
+
 -- Cohort churn with censoring: Kaplan-Meier survival
 
 CREATE TYPE survival_summary;
@@ -1067,6 +1110,15 @@ COMMENT ON FUNCTION cumulative_hazard_at(survival_summary, double precision) IS 
 COMMENT ON FUNCTION median_lifetime_lower(survival_summary, double precision, text) IS 'Lower confidence bound of the median lifetime as R''s print(survfit): the smallest duration where the lower confidence curve is <= 0.5; NULL if none';
 COMMENT ON FUNCTION median_lifetime_upper(survival_summary, double precision, text) IS 'Upper confidence bound of the median lifetime as R''s print(survfit): the smallest duration where the upper confidence curve is <= 0.5; NULL if none';
 COMMENT ON FUNCTION mean_lifetime_std_error(survival_summary, double precision) IS 'Standard error of the restricted mean lifetime up to horizon, as R''s print(survfit, rmean = horizon) se(rmean); NULL when empty';
+
+-- SPEC §11: merge two summaries (rollup(a, b) and a + b)
+CREATE FUNCTION rollup(a survival_summary, b survival_summary) RETURNS survival_summary
+	AS 'MODULE_PATHNAME', 'survival_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OPERATOR + (
+	LEFTARG = survival_summary, RIGHTARG = survival_summary, FUNCTION = rollup, COMMUTATOR = +
+);
+COMMENT ON FUNCTION rollup(survival_summary, survival_summary) IS 'Merges two survival summaries (of disjoint sets of customers; any layouts): the same value as the rollup() aggregate over a then b; a NULL argument gives the other, two NULLs give NULL; for INSERT ... ON CONFLICT DO UPDATE SET s = t.s + EXCLUDED.s';
+COMMENT ON OPERATOR + (survival_summary, survival_summary) IS 'Merges two survival summaries (of disjoint sets of customers; any layouts): rollup(a, b)';
 
 -- sbg: the shifted-beta-geometric model of contractual retention (Fader &
 -- Hardie 2007), fitted by maximum likelihood to a survival_summary of whole

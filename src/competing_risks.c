@@ -840,17 +840,21 @@ cr_hashed_from(CrSummary *c, int64 extra)
  * aggregate context itself).
  */
 static inline CrSummary *
-cr_working_state(FunctionCallInfo fcinfo, int64 extra)
+cr_working(CrSummary *s, int64 extra)
 {
-	if (likely(!PG_ARGISNULL(0)))
+	if (likely(s != NULL))
 	{
-		CrSummary  *s = (CrSummary *) PG_GETARG_POINTER(0);
-
 		if (likely(VARATT_IS_4B_U(s) && (s->flags & CR_FLAG_HASHED)))
 			return s;
-		return cr_hashed_from(cr_read(PG_GETARG_DATUM(0)), extra);
+		return cr_hashed_from(cr_read(PointerGetDatum(s)), extra);
 	}
 	return cr_new_hashed(cr_slots_for(extra), CR_MIN_NAMES);
+}
+
+static inline CrSummary *
+cr_working_state(FunctionCallInfo fcinfo, int64 extra)
+{
+	return cr_working(PG_ARGISNULL(0) ? NULL : (CrSummary *) PG_GETARG_POINTER(0), extra);
 }
 
 static inline void
@@ -926,16 +930,35 @@ competing_risks_entry_accum(PG_FUNCTION_ARGS)
 	return cr_accum(fcinfo, true);
 }
 
+/*
+ * Merge the compact summary other into state (NULL for none yet): the one
+ * merge step of competing_risks_combine() (the rollup() aggregate) and of
+ * competing_risks_merge() (rollup(a, b)), so that the two agree.  state is
+ * changed in place only when it is a hashed working state; else, and when
+ * the table grows, the result is a new value in the current context.
+ */
+static CrSummary *
+cr_combine_into(CrSummary *state, CrSummary *other)
+{
+	int32		map[CR_MAX_REASONS];
+	const char *p;
+
+	state = cr_working(state, (int64) other->npoints * CR_COLS(other->nreasons) +
+					   CR_NPAIRS(other));
+	p = cr_compact_names(other);
+	for (int32 r = 0; r < other->nreasons; r++)
+	{
+		map[r] = cr_reason_index("rollup", &state, p + 1, (uint8) *p);
+		p += 1 + (uint8) *p;
+	}
+	return cr_add_compact(state, other, map);
+}
+
 /* Merge two summaries; also the transition function of rollup() */
 PG_FUNCTION_INFO_V1(competing_risks_combine);
 Datum
 competing_risks_combine(PG_FUNCTION_ARGS)
 {
-	CrSummary  *state;
-	CrSummary  *other;
-	int32		map[CR_MAX_REASONS];
-	const char *p;
-
 	(void) cs_agg_context(fcinfo);
 	if (PG_ARGISNULL(1))
 	{
@@ -943,16 +966,28 @@ competing_risks_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
 	}
-	other = cr_read(PG_GETARG_DATUM(1));
-	state = cr_working_state(fcinfo, (int64) other->npoints * CR_COLS(other->nreasons) +
-							 CR_NPAIRS(other));
-	p = cr_compact_names(other);
-	for (int32 r = 0; r < other->nreasons; r++)
-	{
-		map[r] = cr_reason_index("rollup", &state, p + 1, (uint8) *p);
-		p += 1 + (uint8) *p;
-	}
-	PG_RETURN_POINTER(cr_add_compact(state, other, map));
+	PG_RETURN_POINTER(cr_combine_into(PG_ARGISNULL(0) ? NULL : (CrSummary *) PG_GETARG_POINTER(0),
+									  cr_read(PG_GETARG_DATUM(1))));
+}
+
+/*
+ * rollup(a, b) and a + b: what the rollup() aggregate does over a then b
+ * (each merged into a working state of its own, never into an argument,
+ * which may be a stored value), then its final function: the compact
+ * summary.  A NULL argument is skipped, as the aggregate skips it.
+ */
+PG_FUNCTION_INFO_V1(competing_risks_merge);
+Datum
+competing_risks_merge(PG_FUNCTION_ARGS)
+{
+	CrSummary  *state = NULL;
+
+	for (int i = 0; i < 2; i++)
+		if (!PG_ARGISNULL(i))
+			state = cr_combine_into(state, cr_read(PG_GETARG_DATUM(i)));
+	if (state == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(cr_read(PointerGetDatum(state)));
 }
 
 /* Final function of competing_risks_agg() and rollup(): the compact summary */

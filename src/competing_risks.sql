@@ -69,3 +69,12 @@ COMMENT ON FUNCTION cumulative_incidence_at(competing_risks_summary, text, doubl
 COMMENT ON FUNCTION cumulative_incidence_curve(competing_risks_summary, text) IS 'Cumulative incidence of one reason: a row per distinct duration at which a customer leaves, with the number at risk, that reason''s churn events, the Aalen-Johansen cumulative incidence and its infinitesimal-jackknife standard error (as R''s survfit, also with late entry; NULL only for late-entry summaries stored by 1.2)';
 COMMENT ON FUNCTION survival_at(competing_risks_summary, double precision) IS 'Probability of no churn of any reason by age t (Kaplan-Meier on all reasons together); NULL when empty';
 COMMENT ON FUNCTION competing_risks_reasons(competing_risks_summary) IS 'The churn reasons a competing-risks summary has seen, sorted bytewise';
+
+-- SPEC §11: merge two summaries (rollup(a, b) and a + b)
+CREATE FUNCTION rollup(a competing_risks_summary, b competing_risks_summary) RETURNS competing_risks_summary
+	AS 'MODULE_PATHNAME', 'competing_risks_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OPERATOR + (
+	LEFTARG = competing_risks_summary, RIGHTARG = competing_risks_summary, FUNCTION = rollup, COMMUTATOR = +
+);
+COMMENT ON FUNCTION rollup(competing_risks_summary, competing_risks_summary) IS 'Merges two competing-risks summaries (of disjoint sets of customers): the same value as the rollup() aggregate over a then b; a NULL argument gives the other, two NULLs give NULL; for INSERT ... ON CONFLICT DO UPDATE SET s = t.s + EXCLUDED.s';
+COMMENT ON OPERATOR + (competing_risks_summary, competing_risks_summary) IS 'Merges two competing-risks summaries (of disjoint sets of customers): rollup(a, b)';

@@ -600,6 +600,32 @@ cs_combine_nulls(FunctionCallInfo fcinfo, const CsSummaryType *type, Datum *resu
 	return true;
 }
 
+bool
+cs_merge_nulls(FunctionCallInfo fcinfo, const CsSummaryType *type,
+			   void **a, void **b, Datum *result)
+{
+	void	   *first;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	{
+		int			other = PG_ARGISNULL(0) ? 1 : 0;
+
+		if (PG_ARGISNULL(other))
+		{
+			fcinfo->isnull = true;
+			*result = (Datum) 0;
+		}
+		else
+			*result = PointerGetDatum(cs_summary_fetch(type, PG_GETARG_DATUM(other)));
+		return true;
+	}
+	first = cs_summary_fetch(type, PG_GETARG_DATUM(0));
+	*a = palloc(VARSIZE(first));
+	memcpy(*a, first, VARSIZE(first));
+	*b = cs_summary_fetch(type, PG_GETARG_DATUM(1));
+	return false;
+}
+
 /* ---------- linear algebra ---------- */
 
 int

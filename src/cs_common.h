@@ -235,6 +235,19 @@ extern bool cs_combine_nulls(FunctionCallInfo fcinfo, const CsSummaryType *type,
 							 Datum *result);
 
 /*
+ * rollup(a, b), the merge of two stored summaries outside an aggregate
+ * (SPEC section 11): cs_merge_nulls() handles its NULL rules as the rollup()
+ * aggregate over a then b does (a NULL argument gives the other, fetched;
+ * both NULL give NULL) and returns true with *result set in those cases;
+ * otherwise it returns false with *a a copy of the first argument in the
+ * current context (the arguments may be stored values: never change them)
+ * and *b the second, fetched, for the family's merge step to add *b into
+ * *a, the same step its combine function takes.
+ */
+extern bool cs_merge_nulls(FunctionCallInfo fcinfo, const CsSummaryType *type,
+						   void **a, void **b, Datum *result);
+
+/*
  * The data of a double precision array (ARR_DATA_PTR without its
  * signed/unsigned mix, which -Wextra refuses); needs utils/array.h.
  */

@@ -292,6 +292,22 @@ health_check_mergeable(const HealthSummary *a, const HealthSummary *b)
 					 errdetail("Summaries computed with different weights cannot be merged.")));
 }
 
+/*
+ * Add other into state, whose weights it must share: the one merge step of
+ * health_combine() (the rollup() aggregate) and health_merge()
+ * (rollup(a, b)), so that the two agree, errors included.
+ */
+static void
+health_merge_into(HealthSummary *state, const HealthSummary *other)
+{
+	health_check_mergeable(state, other);
+	for (int i = 0; i < state->nsignals; i++)
+	{
+		cs_sum_merge(&HS_SUMS(state)[i], &HS_SUMS(other)[i]);
+		HS_COUNTS(state)[i] = cs_add_count(HS_COUNTS(state)[i], HS_COUNTS(other)[i]);
+	}
+}
+
 /* Combine two summaries; also the transition function of rollup() */
 PG_FUNCTION_INFO_V1(health_combine);
 Datum
@@ -305,13 +321,26 @@ health_combine(PG_FUNCTION_ARGS)
 		return result;
 	other = health_fetch(PG_GETARG_DATUM(1));
 	state = (HealthSummary *) PG_GETARG_POINTER(0);
-	health_check_mergeable(state, other);
-	for (int i = 0; i < state->nsignals; i++)
-	{
-		cs_sum_merge(&HS_SUMS(state)[i], &HS_SUMS(other)[i]);
-		HS_COUNTS(state)[i] = cs_add_count(HS_COUNTS(state)[i], HS_COUNTS(other)[i]);
-	}
+	health_merge_into(state, other);
 	PG_RETURN_POINTER(state);
+}
+
+/*
+ * rollup(a, b) and a + b: the rollup() aggregate over a then b, built in a
+ * copy of a (the arguments may be stored values)
+ */
+PG_FUNCTION_INFO_V1(health_merge);
+Datum
+health_merge(PG_FUNCTION_ARGS)
+{
+	void	   *a;
+	void	   *b;
+	Datum		result;
+
+	if (cs_merge_nulls(fcinfo, &health_type, &a, &b, &result))
+		return result;
+	health_merge_into(a, b);
+	PG_RETURN_POINTER(a);
 }
 
 /* ---------- the score ---------- */

@@ -110,3 +110,12 @@ COMMENT ON AGGREGATE rollup(health_summary) IS 'Merges health summaries that sha
 COMMENT ON FUNCTION health_band(double precision, double precision, double precision) IS 'Band of a health score: red below red_below, green from green_from, yellow between';
 COMMENT ON FUNCTION health_band(health_summary, double precision, double precision) IS 'Band of the health score of a summary: red, yellow or green; NULL when it has no score';
 COMMENT ON FUNCTION health_contributions(health_summary) IS 'Per signal: applied (renormalized) weight, mean, and contribution in score points; contributions sum to the score';
+
+-- SPEC §11: merge two summaries (rollup(a, b) and a + b)
+CREATE FUNCTION rollup(a health_summary, b health_summary) RETURNS health_summary
+	AS 'MODULE_PATHNAME', 'health_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OPERATOR + (
+	LEFTARG = health_summary, RIGHTARG = health_summary, FUNCTION = rollup, COMMUTATOR = +
+);
+COMMENT ON FUNCTION rollup(health_summary, health_summary) IS 'Merges two health summaries with the same weights: the same value as the rollup() aggregate over a then b; a NULL argument gives the other, two NULLs give NULL; for INSERT ... ON CONFLICT DO UPDATE SET s = t.s + EXCLUDED.s';
+COMMENT ON OPERATOR + (health_summary, health_summary) IS 'Merges two health summaries with the same weights: rollup(a, b)';

@@ -142,6 +142,19 @@ score_accum(FunctionCallInfo fcinfo, const ScoreScale *sc)
 	PG_RETURN_POINTER(state);
 }
 
+/*
+ * Add other into state: the one merge step of score_combine() (the rollup()
+ * aggregate) and score_merge() (rollup(a, b)), so that the two agree.
+ */
+static void
+score_merge_into(ScoreSummary *state, const ScoreSummary *other, const ScoreScale *sc)
+{
+	for (int i = 0; i < SCALE_SIZE(sc); i++)
+		state->counts[i] = cs_add_count(state->counts[i], other->counts[i]);
+	/* the total must fit too, or the result would not read back */
+	(void) score_total(state, sc);
+}
+
 /* Combine two summaries; also the transition function of rollup() */
 static Datum
 score_combine(FunctionCallInfo fcinfo, const ScoreScale *sc)
@@ -154,11 +167,25 @@ score_combine(FunctionCallInfo fcinfo, const ScoreScale *sc)
 		return result;
 	other = score_fetch(PG_GETARG_DATUM(1), sc);
 	state = score_state(fcinfo, sc);
-	for (int i = 0; i < SCALE_SIZE(sc); i++)
-		state->counts[i] = cs_add_count(state->counts[i], other->counts[i]);
-	/* the total must fit too, or the result would not read back */
-	(void) score_total(state, sc);
+	score_merge_into(state, other, sc);
 	PG_RETURN_POINTER(state);
+}
+
+/*
+ * rollup(a, b) and a + b: the rollup() aggregate over a then b, built in a
+ * copy of a (the arguments may be stored values)
+ */
+static Datum
+score_merge(FunctionCallInfo fcinfo, const ScoreScale *sc)
+{
+	void	   *a;
+	void	   *b;
+	Datum		result;
+
+	if (cs_merge_nulls(fcinfo, &sc->type, &a, &b, &result))
+		return result;
+	score_merge_into(a, b, sc);
+	PG_RETURN_POINTER(a);
 }
 
 /*
@@ -305,6 +332,8 @@ PG_FUNCTION_INFO_V1(prefix##_accum); \
 Datum prefix##_accum(PG_FUNCTION_ARGS) { return score_accum(fcinfo, &scale); } \
 PG_FUNCTION_INFO_V1(prefix##_combine); \
 Datum prefix##_combine(PG_FUNCTION_ARGS) { return score_combine(fcinfo, &scale); } \
+PG_FUNCTION_INFO_V1(prefix##_merge); \
+Datum prefix##_merge(PG_FUNCTION_ARGS) { return score_merge(fcinfo, &scale); } \
 PG_FUNCTION_INFO_V1(prefix##_accum_inv); \
 Datum prefix##_accum_inv(PG_FUNCTION_ARGS) { return score_accum_inv(fcinfo, &scale); } \
 PG_FUNCTION_INFO_V1(prefix##_uncombine); \

@@ -44,3 +44,19 @@ COMMENT ON FUNCTION csat(csat_summary) IS 'CSAT of a summary: share of responses
 COMMENT ON AGGREGATE csat(integer) IS 'CSAT of 1..5 survey scores: share of responses scoring 4 or 5, from 0 to 1';
 COMMENT ON FUNCTION csat_satisfied(csat_summary) IS 'Number of satisfied responses (scores 4 and 5) in a CSAT summary';
 COMMENT ON FUNCTION csat_margin_of_error(csat_summary, double precision) IS 'Half-width of the confidence interval of the CSAT share: z * sqrt(p (1 - p) / n)';
+
+-- SPEC §11: merge two summaries (rollup(a, b) and a + b)
+CREATE FUNCTION rollup(a nps_summary, b nps_summary) RETURNS nps_summary
+	AS 'MODULE_PATHNAME', 'nps_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OPERATOR + (
+	LEFTARG = nps_summary, RIGHTARG = nps_summary, FUNCTION = rollup, COMMUTATOR = +
+);
+COMMENT ON FUNCTION rollup(nps_summary, nps_summary) IS 'Merges two NPS summaries: the same value as the rollup() aggregate over a then b; a NULL argument gives the other, two NULLs give NULL; for INSERT ... ON CONFLICT DO UPDATE SET s = t.s + EXCLUDED.s';
+COMMENT ON OPERATOR + (nps_summary, nps_summary) IS 'Merges two NPS summaries: rollup(a, b)';
+CREATE FUNCTION rollup(a csat_summary, b csat_summary) RETURNS csat_summary
+	AS 'MODULE_PATHNAME', 'csat_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OPERATOR + (
+	LEFTARG = csat_summary, RIGHTARG = csat_summary, FUNCTION = rollup, COMMUTATOR = +
+);
+COMMENT ON FUNCTION rollup(csat_summary, csat_summary) IS 'Merges two CSAT summaries: the same value as the rollup() aggregate over a then b; a NULL argument gives the other, two NULLs give NULL; for INSERT ... ON CONFLICT DO UPDATE SET s = t.s + EXCLUDED.s';
+COMMENT ON OPERATOR + (csat_summary, csat_summary) IS 'Merges two CSAT summaries: rollup(a, b)';

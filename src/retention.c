@@ -178,6 +178,25 @@ retention_accum(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state);
 }
 
+/*
+ * Add other into state: the one merge step of retention_combine() (the
+ * rollup() aggregate) and retention_merge() (rollup(a, b)), so that the two
+ * agree.
+ */
+static void
+retention_merge_into(RetentionSummary *state, const RetentionSummary *other)
+{
+	state->starting_customers = cs_add_count(state->starting_customers, other->starting_customers);
+	state->churned_customers = cs_add_count(state->churned_customers, other->churned_customers);
+	state->new_customers = cs_add_count(state->new_customers, other->new_customers);
+	cs_sum_merge(&state->starting, &other->starting);
+	cs_sum_merge(&state->retained, &other->retained);
+	cs_sum_merge(&state->new_mrr, &other->new_mrr);
+	cs_sum_merge(&state->expansion, &other->expansion);
+	cs_sum_merge(&state->contraction, &other->contraction);
+	cs_sum_merge(&state->churned, &other->churned);
+}
+
 /* Combine two summaries; also the transition function of rollup() */
 PG_FUNCTION_INFO_V1(retention_combine);
 Datum
@@ -191,16 +210,26 @@ retention_combine(PG_FUNCTION_ARGS)
 		return result;
 	other = retention_fetch(PG_GETARG_DATUM(1));
 	state = (RetentionSummary *) PG_GETARG_POINTER(0);
-	state->starting_customers = cs_add_count(state->starting_customers, other->starting_customers);
-	state->churned_customers = cs_add_count(state->churned_customers, other->churned_customers);
-	state->new_customers = cs_add_count(state->new_customers, other->new_customers);
-	cs_sum_merge(&state->starting, &other->starting);
-	cs_sum_merge(&state->retained, &other->retained);
-	cs_sum_merge(&state->new_mrr, &other->new_mrr);
-	cs_sum_merge(&state->expansion, &other->expansion);
-	cs_sum_merge(&state->contraction, &other->contraction);
-	cs_sum_merge(&state->churned, &other->churned);
+	retention_merge_into(state, other);
 	PG_RETURN_POINTER(state);
+}
+
+/*
+ * rollup(a, b) and a + b: the rollup() aggregate over a then b, built in a
+ * copy of a (the arguments may be stored values)
+ */
+PG_FUNCTION_INFO_V1(retention_merge);
+Datum
+retention_merge(PG_FUNCTION_ARGS)
+{
+	void	   *a;
+	void	   *b;
+	Datum		result;
+
+	if (cs_merge_nulls(fcinfo, &retention_type, &a, &b, &result))
+		return result;
+	retention_merge_into(a, b);
+	PG_RETURN_POINTER(a);
 }
 
 /* ---------- I/O ---------- */

@@ -138,3 +138,12 @@ CREATE FUNCTION mrr_movement(previous_mrr double precision, current_mrr double p
                              was_customer boolean DEFAULT false) RETURNS text
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mrr_movement(double precision, double precision, boolean) IS 'Movement of one customer''s MRR between two periods: new, reactivation (previous 0, current > 0, was a customer before), expansion, contraction, churn, retained (unchanged > 0) or inactive (both 0); NULL MRR counts as 0';
+
+-- SPEC §11: merge two summaries (rollup(a, b) and a + b)
+CREATE FUNCTION rollup(a retention_summary, b retention_summary) RETURNS retention_summary
+	AS 'MODULE_PATHNAME', 'retention_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OPERATOR + (
+	LEFTARG = retention_summary, RIGHTARG = retention_summary, FUNCTION = rollup, COMMUTATOR = +
+);
+COMMENT ON FUNCTION rollup(retention_summary, retention_summary) IS 'Merges two retention summaries (of disjoint customer sets): the same value as the rollup() aggregate over a then b; a NULL argument gives the other, two NULLs give NULL; for INSERT ... ON CONFLICT DO UPDATE SET s = t.s + EXCLUDED.s';
+COMMENT ON OPERATOR + (retention_summary, retention_summary) IS 'Merges two retention summaries (of disjoint customer sets): rollup(a, b)';

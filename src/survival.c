@@ -670,19 +670,23 @@ surv_require_agg(FunctionCallInfo fcinfo)
  * from text, or a change of layout).
  */
 static inline SurvivalSummary *
-surv_working_state(FunctionCallInfo fcinfo, int flags, int32 extra)
+surv_working(SurvivalSummary *s, int flags, int32 extra)
 {
-	SurvivalSummary *s;
-
-	if (likely(!PG_ARGISNULL(0)))
+	if (likely(s != NULL))
 	{
-		s = (SurvivalSummary *) PG_GETARG_POINTER(0);
 		if (likely((s->flags & SURV_FLAG_HASHED) &&
 				   ((s->flags & SURV_FLAG_ENTRY) || !(flags & SURV_FLAG_ENTRY))))
 			return s;
-		return surv_hashed_from(survival_read(PG_GETARG_DATUM(0)), flags, extra);
+		return surv_hashed_from(survival_read(PointerGetDatum(s)), flags, extra);
 	}
 	return surv_hashed_from(NULL, flags, extra);
+}
+
+static inline SurvivalSummary *
+surv_working_state(FunctionCallInfo fcinfo, int flags, int32 extra)
+{
+	return surv_working(PG_ARGISNULL(0) ? NULL : (SurvivalSummary *) PG_GETARG_POINTER(0),
+						flags, extra);
 }
 
 
@@ -872,23 +876,17 @@ survival_cohort_accum(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(surv_count_row(state, duration, PG_GETARG_BOOL(2)));
 }
 
-/* Merge two summaries; also the transition function of rollup() */
-PG_FUNCTION_INFO_V1(survival_combine);
-Datum
-survival_combine(PG_FUNCTION_ARGS)
+/*
+ * Merge the sorted summary other into state (NULL for none yet): the one
+ * merge step of survival_combine() (the rollup() aggregate) and of
+ * survival_merge() (rollup(a, b)), so that the two agree.  state is changed
+ * in place only when it is a hashed working state; else, and when the table
+ * grows, the result is a new value in the current context.
+ */
+static SurvivalSummary *
+surv_combine_into(SurvivalSummary *state, const SurvivalSummary *other)
 {
-	SurvivalSummary *state;
-	SurvivalSummary *other;
-
-	(void) cs_agg_context(fcinfo);
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-	}
-	other = survival_read(PG_GETARG_DATUM(1));
-	state = surv_working_state(fcinfo, other->flags & SURV_FLAG_ENTRY, other->npoints);
+	state = surv_working(state, other->flags & SURV_FLAG_ENTRY, other->npoints);
 	if (other->flags & SURV_FLAG_AT)
 		surv_set_at(state, other->at);
 	if (state->flags & SURV_FLAG_ENTRY)
@@ -928,7 +926,43 @@ survival_combine(PG_FUNCTION_ARGS)
 			surv_add_counts(state, &other->points[i]);
 		}
 	}
-	PG_RETURN_POINTER(state);
+	return state;
+}
+
+/* Merge two summaries; also the transition function of rollup() */
+PG_FUNCTION_INFO_V1(survival_combine);
+Datum
+survival_combine(PG_FUNCTION_ARGS)
+{
+	(void) cs_agg_context(fcinfo);
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+	}
+	PG_RETURN_POINTER(surv_combine_into(PG_ARGISNULL(0) ? NULL : (SurvivalSummary *) PG_GETARG_POINTER(0),
+										survival_read(PG_GETARG_DATUM(1))));
+}
+
+/*
+ * rollup(a, b) and a + b: what the rollup() aggregate does over a then b
+ * (each merged into a working state of its own, never into an argument,
+ * which may be a stored value), then its final function: the sorted
+ * summary.  A NULL argument is skipped, as the aggregate skips it.
+ */
+PG_FUNCTION_INFO_V1(survival_merge);
+Datum
+survival_merge(PG_FUNCTION_ARGS)
+{
+	SurvivalSummary *state = NULL;
+
+	for (int i = 0; i < 2; i++)
+		if (!PG_ARGISNULL(i))
+			state = surv_combine_into(state, survival_read(PG_GETARG_DATUM(i)));
+	if (state == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(survival_read(PointerGetDatum(state)));
 }
 
 /* Final function of survival_agg() and rollup(): the sorted summary */

@@ -127,3 +127,12 @@ COMMENT ON FUNCTION cumulative_hazard_at(survival_summary, double precision) IS 
 COMMENT ON FUNCTION median_lifetime_lower(survival_summary, double precision, text) IS 'Lower confidence bound of the median lifetime as R''s print(survfit): the smallest duration where the lower confidence curve is <= 0.5; NULL if none';
 COMMENT ON FUNCTION median_lifetime_upper(survival_summary, double precision, text) IS 'Upper confidence bound of the median lifetime as R''s print(survfit): the smallest duration where the upper confidence curve is <= 0.5; NULL if none';
 COMMENT ON FUNCTION mean_lifetime_std_error(survival_summary, double precision) IS 'Standard error of the restricted mean lifetime up to horizon, as R''s print(survfit, rmean = horizon) se(rmean); NULL when empty';
+
+-- SPEC §11: merge two summaries (rollup(a, b) and a + b)
+CREATE FUNCTION rollup(a survival_summary, b survival_summary) RETURNS survival_summary
+	AS 'MODULE_PATHNAME', 'survival_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OPERATOR + (
+	LEFTARG = survival_summary, RIGHTARG = survival_summary, FUNCTION = rollup, COMMUTATOR = +
+);
+COMMENT ON FUNCTION rollup(survival_summary, survival_summary) IS 'Merges two survival summaries (of disjoint sets of customers; any layouts): the same value as the rollup() aggregate over a then b; a NULL argument gives the other, two NULLs give NULL; for INSERT ... ON CONFLICT DO UPDATE SET s = t.s + EXCLUDED.s';
+COMMENT ON OPERATOR + (survival_summary, survival_summary) IS 'Merges two survival summaries (of disjoint sets of customers; any layouts): rollup(a, b)';

@@ -150,7 +150,7 @@ while IFS= read -r line; do
 done <"$tmp/expected"
 expected=$(wc -l <"$tmp/expected")
 [ "$expected" -ge 30 ] || { echo "only $expected expected figures: the demo data changed?" >&2; exit 1; }
-for s in nps-trend csat-trend nps-by-plan nps-scores; do
+for s in nps-trend csat-trend nps-by-plan nps-scores alerts; do
 	grep -q "<section id=\"$s\"" "$tmp/report.dom" || { echo "section $s missing" >&2; missing=$((missing + 1)); }
 done
 for text in '+23100' '-9870' '430480' '0.71' 'Account 1377' '18,930.10' 'Enterprise interval' 'voluntary 12: 9.1'; do

@@ -61,6 +61,11 @@ SELECT format('type %s len=%s byval=%s align=%s storage=%s in=%s out=%s recv=%s 
               t.typreceive, t.typsend, t.typelem::regtype)
 FROM ext JOIN pg_type t ON ext.classid = 'pg_type'::regclass AND t.oid = ext.objid
 UNION ALL
+SELECT format('operator %s result=%s code=%s commutator=%s negator=%s restrict=%s join=%s hashes=%s merges=%s',
+              o.oid::regoperator, o.oprresult::regtype, o.oprcode::regprocedure, o.oprcom::regoperator,
+              o.oprnegate::regoperator, o.oprrest, o.oprjoin, o.oprcanhash, o.oprcanmerge)
+FROM ext JOIN pg_operator o ON ext.classid = 'pg_operator'::regclass AND o.oid = ext.objid
+UNION ALL
 SELECT format('relation %s kind=%s def=%s', c.relname, c.relkind, pg_get_viewdef(c.oid))
 FROM ext JOIN pg_class c ON ext.classid = 'pg_class'::regclass AND c.oid = ext.objid
 ORDER BY 1;
