@@ -31,7 +31,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # pages another branch adds (path from the root: what it will hold)
 PENDING = {
     "docs/cox.md": "Which signals drive churn (Cox regression)",
-    "docs/keeping-current.md": "Keeping summaries current (incremental refresh)",
 }
 
 README_MAX_LINES = 700
