@@ -152,6 +152,7 @@ fit_table_deserialize(bytea *b, MemoryContext cxt, const char *what, FitPointChe
 		cs_parse_fail(&ps, "The point count " INT64_FORMAT " does not match the size.", n);
 
 	t = MemoryContextAllocZero(cxt, sizeof(FitTable));
+	t->hdr.owner = cxt;			/* a context of its own, adopted by combine */
 	t->points = fit_points_create(cxt, (uint32) Min(Max(n, FIT_INITIAL_POINTS), PG_UINT32_MAX / 2), NULL);
 	for (int64 i = 0; i < n; i++)
 	{
