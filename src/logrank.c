@@ -93,25 +93,6 @@ lr_rec_keys(LrRecord *r)
 	return (char *) &r->points[r->npoints];
 }
 
-pg_noreturn static void
-lr_corrupted(const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("corrupted %s value", LR_TYPE),
-			 detail ? errdetail("%s", detail) : 0));
-}
-
-/* The name of the aggregate being run, for errors */
-static const char *
-lr_fname(FunctionCallInfo fcinfo)
-{
-	Aggref	   *aggref = AggGetAggref(fcinfo);
-	char	   *name = aggref ? get_func_name(aggref->aggfnoid) : NULL;
-
-	return name ? name : "logrank_chisq";
-}
-
 /* A new state with room for cap bytes of records, in the current context */
 static LrState *
 lr_new(int64 cap)
@@ -203,39 +184,48 @@ lr_check(LrState *s)
 	return NULL;
 }
 
-static LrState *
-lr_read(Datum d)
+/* ---------- the working-form protocol (cs_common.h) ---------- */
+
+/*
+ * The working form of a logrank_state is the stored form with spare room
+ * at its end (cap > used): any state of the aggregate's own is one, and
+ * lr_with_room() grows it when a row does not fit.
+ */
+static bool
+lr_is_working(const void *v pg_attribute_unused(), int layout pg_attribute_unused())
 {
-	LrState    *s = cs_fetch_summary(d, LR_TYPE, LR_HEADER_BYTES);
-	char	   *problem;
+	return true;
+}
+
+static void *
+lr_stored_form(void *v)
+{
+	LrState    *s = v;
 
 	if (s->cap < 0 || VARSIZE(s) != LR_HEADER_BYTES + (Size) s->cap)
-		lr_corrupted("Its size does not match its header.");
-	problem = lr_check(s);
-	if (problem)
-		lr_corrupted(problem);
+		cs_corrupted(LR_TYPE, "Its size does not match its header.");
 	return s;
 }
 
-/*
- * The state argument, with room for extra more bytes: argument 0 itself
- * when it has the room (updated in place), else a bigger copy in the current
- * context (the executor copies a returned new pointer into the aggregate
- * context itself).
- */
-static LrState *
-lr_state_with_room(FunctionCallInfo fcinfo, int64 extra)
+static char *
+lr_check_stored(void *v)
 {
-	LrState    *s;
+	return lr_check((LrState *) v);
+}
+
+/*
+ * A copy of s (or a new state, when NULL) with room for extra more bytes of
+ * records, in the current context (the executor copies a returned new
+ * pointer into the aggregate context itself)
+ */
+static void *
+lr_make_working(void *v, int layout pg_attribute_unused(), int64 extra)
+{
+	LrState    *s = v;
 	LrState    *bigger;
 
-	if (PG_ARGISNULL(0))
+	if (s == NULL)
 		return lr_new(Max(extra, LR_MIN_CAP));
-	s = (LrState *) PG_GETARG_POINTER(0);
-	if (!VARATT_IS_4B_U(s))
-		s = lr_read(PG_GETARG_DATUM(0));
-	if ((int64) s->used + extra <= s->cap)
-		return s;
 	bigger = lr_new(Max((int64) s->used + extra, 2 * (int64) s->cap));
 	memcpy(bigger->data, s->data, s->used);
 	bigger->flags = s->flags;
@@ -243,6 +233,35 @@ lr_state_with_room(FunctionCallInfo fcinfo, int64 extra)
 	bigger->ngroups = s->ngroups;
 	bigger->used = s->used;
 	return bigger;
+}
+
+static const CsWorkingType logrank_state_type = {
+	.name = LR_TYPE,
+	.header_bytes = LR_HEADER_BYTES,
+	.is_working = lr_is_working,
+	.stored_form = lr_stored_form,
+	.check = lr_check_stored,
+	.make_working = lr_make_working,
+};
+
+static LrState *
+lr_read(Datum d)
+{
+	return (LrState *) cs_working_read(&logrank_state_type, d);
+}
+
+/*
+ * The state argument, with room for extra more bytes: argument 0 itself
+ * when it has the room (updated in place), else a bigger copy
+ */
+static LrState *
+lr_state_with_room(FunctionCallInfo fcinfo, int64 extra)
+{
+	LrState    *s = cs_working_state(fcinfo, &logrank_state_type, 0, extra);
+
+	if ((int64) s->used + extra <= s->cap)
+		return s;
+	return lr_make_working(s, 0, extra);
 }
 
 static void
@@ -296,14 +315,14 @@ lr_accum(FunctionCallInfo fcinfo, int nargs)
 	int64		bytes;
 	LrRecord   *r;
 
-	(void) cs_agg_context(fcinfo);
+	cs_require_agg(fcinfo);
 	if (PG_ARGISNULL(1) || (nargs >= 2 && PG_ARGISNULL(2)) || (nargs >= 4 && PG_ARGISNULL(3)))
 	{
 		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
 	}
-	fname = lr_fname(fcinfo);
+	fname = cs_agg_name(fcinfo, "logrank_chisq");
 	if (nargs >= 2)
 	{
 		rho = PG_GETARG_FLOAT8(2);
@@ -382,15 +401,11 @@ logrank_combine(PG_FUNCTION_ARGS)
 	const char *fname;
 	LrState    *s;
 	LrState    *other;
+	Datum		result;
 
-	(void) cs_agg_context(fcinfo);
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-	}
-	fname = lr_fname(fcinfo);
+	if (cs_working_combine_nulls(fcinfo, &logrank_state_type, &result))
+		return result;
+	fname = cs_agg_name(fcinfo, "logrank_chisq");
 	other = lr_read(PG_GETARG_DATUM(1));
 	s = lr_state_with_room(fcinfo, other->used);
 	if (s->ngroups > 0 && other->ngroups > 0 &&
@@ -733,7 +748,7 @@ logrank_chisq_final(PG_FUNCTION_ARGS)
 	double		chisq;
 	int			df;
 
-	if (!lr_statistic(lr_fname(fcinfo), lr_read(PG_GETARG_DATUM(0)), &chisq, &df))
+	if (!lr_statistic(cs_agg_name(fcinfo, "logrank_chisq"), lr_read(PG_GETARG_DATUM(0)), &chisq, &df))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(chisq);
 }
@@ -745,7 +760,7 @@ logrank_p_value_final(PG_FUNCTION_ARGS)
 	double		chisq;
 	int			df;
 
-	if (!lr_statistic(lr_fname(fcinfo), lr_read(PG_GETARG_DATUM(0)), &chisq, &df))
+	if (!lr_statistic(cs_agg_name(fcinfo, "logrank_chisq"), lr_read(PG_GETARG_DATUM(0)), &chisq, &df))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(cs_chisq_upper_tail(chisq, df));
 }
