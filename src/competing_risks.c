@@ -54,14 +54,16 @@ cr_accum(FunctionCallInfo fcinfo, bool with_entry)
 	duration += 0.0;			/* -0 and 0 are one duration */
 	if (with_entry)
 	{
+		/* entry 0: observed from the start, for any duration (as survival_agg) */
 		entry = PG_GETARG_FLOAT8(3);
-		if (unlikely(!(entry >= 0.0 && entry < duration)))
+		if (unlikely(!(entry >= 0.0 && (entry < duration || entry == 0.0))))
 		{
 			cs_require_nonnegative(fname, "entry", entry);
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: entry must be less than duration, got entry %g and duration %g",
-							fname, entry, duration)));
+							fname, entry, duration),
+					 errhint("A customer is at risk when entry < t <= duration; an entry of 0 means observed from the start.")));
 		}
 	}
 	if (!PG_ARGISNULL(2))

@@ -92,7 +92,14 @@ survival_accum(PG_FUNCTION_ARGS)
 /*
  * survival_agg(duration, churned, entry [, weight]): the row's entry time
  * and its weight go into a state of the weighted layout.  A row of weight 0
- * adds nothing.
+ * adds nothing.  An entry of 0 means observed from the start, for any
+ * duration >= 0: the row counts exactly as in survival_agg(duration,
+ * churned) (at risk at every t <= duration, t = 0 included, so churn at 0
+ * stays possible), and records no entry.  R's Surv(0, 0, event) is NA
+ * (dropped with a warning); R's equivalent of such a row is
+ * Surv(duration, event) or Surv(-1, duration, event).  An entry above 0
+ * must be below the duration (entry < t <= duration, as R's Surv(entry,
+ * duration, event)).
  */
 static Datum
 surv_accum_entry(FunctionCallInfo fcinfo, bool has_weight)
@@ -112,7 +119,7 @@ surv_accum_entry(FunctionCallInfo fcinfo, bool has_weight)
 	}
 	duration = surv_check_duration("survival_agg", PG_GETARG_FLOAT8(1));
 	entry = PG_GETARG_FLOAT8(3);
-	if (unlikely(!(entry >= 0.0 && entry < duration)))
+	if (unlikely(!(entry >= 0.0 && (entry < duration || entry == 0.0))))
 	{
 		if (!(entry >= 0.0))
 			ereport(ERROR,
@@ -122,9 +129,8 @@ surv_accum_entry(FunctionCallInfo fcinfo, bool has_weight)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("survival_agg: entry must be less than duration, got entry %g and duration %g",
 						entry, duration),
-				 errhint("A customer is at risk when entry < t <= duration.")));
+				 errhint("A customer is at risk when entry < t <= duration; an entry of 0 means observed from the start.")));
 	}
-	entry += 0.0;
 	if (has_weight)
 	{
 		weight = PG_GETARG_FLOAT8(4);
@@ -141,8 +147,12 @@ surv_accum_entry(FunctionCallInfo fcinfo, bool has_weight)
 	}
 	state = surv_working_state(fcinfo, SURV_FLAG_ENTRY, 2);
 	state = surv_reserve(state, 2);
-	p = surv_xslot(state, entry);
-	p->entered += weight;
+	/* entry 0: at risk from the start, as in survival_agg(duration, churned) */
+	if (entry > 0.0)
+	{
+		p = surv_xslot(state, entry);
+		p->entered += weight;
+	}
 	p = surv_xslot(state, duration);
 	if (PG_GETARG_BOOL(2))
 		p->churned += weight;
