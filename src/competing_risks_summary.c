@@ -413,33 +413,15 @@ cr_name_cmp(const void *a, const void *b)
 }
 
 /*
- * The compact form of a hashed summary, in a fresh palloc'd copy.  The
- * distinct times are the exits and the entries after age 0; a slot with an
- * entry becomes a pair, unless some entries came by time only (a summary
- * without pairs was merged in), in which case none is kept.
+ * The reasons of a hashed summary (in order of appearance) sorted bytewise
+ * into sorted[], and the new index of each in newidx[]
  */
-static CrSummary *
-cr_compact(CrSummary *s)
+static void
+cr_sort_reasons(CrSummary *s, CrName *sorted, int32 *newidx)
 {
-	CrSlot	   *slots = cr_slots(s);
 	char	   *names = cr_hashed_names(s);
-	CrName		sorted[CR_MAX_REASONS];
-	int32		newidx[CR_MAX_REASONS];
-	double	   *times;
-	int32		ntimes = 0;
-	int32		used = 0;
-	int32		npairs = 0;
-	bool		by_time = false;
-	CrSummary  *c;
-	int32		cols = CR_COLS(s->nreasons);
-	int64	   *counts;
-	CrPair	   *pairs;
-	char	   *out;
 	const char *p = names;
 
-	if (s->nreasons < 0 || s->nreasons > CR_MAX_REASONS || s->npoints < 0 ||
-		s->npoints > s->nslots || s->names_len < 0 || s->names_len > cr_names_cap(s))
-		cs_corrupted(CR_TYPE, "Inconsistent header.");
 	for (int32 r = 0; r < s->nreasons; r++)
 	{
 		int			len = (uint8) *p;
@@ -454,6 +436,35 @@ cr_compact(CrSummary *s)
 	qsort(sorted, s->nreasons, sizeof(CrName), cr_name_cmp);
 	for (int32 r = 0; r < s->nreasons; r++)
 		newidx[sorted[r].old] = r;
+}
+
+/*
+ * The compact form of a hashed summary, in a fresh palloc'd copy.  The
+ * distinct times are the exits and the entries after age 0; a slot with an
+ * entry becomes a pair, unless some entries came by time only (a summary
+ * without pairs was merged in), in which case none is kept.
+ */
+static CrSummary *
+cr_compact(CrSummary *s)
+{
+	CrSlot	   *slots = cr_slots(s);
+	CrName		sorted[CR_MAX_REASONS];
+	int32		newidx[CR_MAX_REASONS];
+	double	   *times;
+	int32		ntimes = 0;
+	int32		used = 0;
+	int32		npairs = 0;
+	bool		by_time = false;
+	CrSummary  *c;
+	int32		cols = CR_COLS(s->nreasons);
+	int64	   *counts;
+	CrPair	   *pairs;
+	char	   *out;
+
+	if (s->nreasons < 0 || s->nreasons > CR_MAX_REASONS || s->npoints < 0 ||
+		s->npoints > s->nslots || s->names_len < 0 || s->names_len > cr_names_cap(s))
+		cs_corrupted(CR_TYPE, "Inconsistent header.");
+	cr_sort_reasons(s, sorted, newidx);
 
 	times = palloc(sizeof(double) * Max((Size) s->npoints * 2, 1));
 	for (int32 i = 0; i < s->nslots; i++)
