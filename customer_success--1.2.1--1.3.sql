@@ -48,3 +48,9 @@ CREATE OPERATOR + (
 );
 COMMENT ON FUNCTION rollup(competing_risks_summary, competing_risks_summary) IS 'Merges two competing-risks summaries (of disjoint sets of customers): the same value as the rollup() aggregate over a then b; a NULL argument gives the other, two NULLs give NULL; for INSERT ... ON CONFLICT DO UPDATE SET s = t.s + EXCLUDED.s';
 COMMENT ON OPERATOR + (competing_risks_summary, competing_risks_summary) IS 'Merges two competing-risks summaries (of disjoint sets of customers): rollup(a, b)';
+
+-- ===== refactor (issue 21) and the entry rule (issue 22 item 4) =====
+-- An entry of 0 means observed from the start for any duration >= 0 (the C
+-- functions changed; only the comments of the two aggregates say so).
+COMMENT ON AGGREGATE survival_agg(double precision, boolean, double precision) IS 'Mergeable Kaplan-Meier summary with late entry: a customer is at risk when entry < t <= duration, as R''s Surv(entry, duration, churned); an entry of 0 means observed from the start, for any duration >= 0 (the row counts as in survival_agg(duration, churned)); an entry above 0 must be below the duration';
+COMMENT ON AGGREGATE competing_risks_agg(double precision, text, double precision) IS 'Mergeable competing-risks summary with late entry: the customer is at risk at ages t with entry < t <= duration, as R''s Surv(entry, duration, status); an entry of 0 means observed from the start, for any duration >= 0 (the row counts as in competing_risks_agg(duration, reason)); an entry above 0 must be below the duration';

@@ -243,7 +243,7 @@ FROM par p, (SELECT auc(score, outcome), churn_model_coefficients(churn_model_fi
 -- a state that would pass the limit of a serialized value (1 GB; lowered
 -- here) is refused in the transition or combine function, with the same
 -- error in a serial and a parallel plan
-SET customer_success.state_max_values = 150000;
+SET customer_success.fit_state_max_values = 150000;
 SELECT cs_test.error_of('SELECT auc(score, outcome) FROM big_scored');
 SELECT cs_test.error_of('SELECT churn_model_fit(outcome, score) FROM big_scored');
 SELECT cs_test.error_of('SELECT auc_lower(score, outcome) FROM big_scored');
@@ -255,19 +255,42 @@ SELECT cs_test.error_of('SELECT auc_lower(score, outcome) FROM big_scored');
 SELECT cs_test.error_of('SELECT auc_upper(score, outcome, 0.9) FROM big_scored');
 RESET ALL;
 -- auc_upper at the limit: 200,000 scores
-SET customer_success.state_max_values = 200000;
+SET customer_success.fit_state_max_values = 200000;
 SELECT auc_upper(score, outcome, 0.9) IS NOT NULL AS interval_at_the_limit FROM big_scored;
 SELECT cs_test.force_parallel();
 SELECT auc_upper(score, outcome, 0.9) IS NOT NULL AS interval_at_the_limit_in_parallel FROM big_scored;
 RESET ALL;
 -- at the limit: 200,000 rows of (outcome, score) are 400,000 values
-SET customer_success.state_max_values = 400000;
+SET customer_success.fit_state_max_values = 400000;
 SELECT churn_model_fit(outcome, score) IS NOT NULL AS fits_at_the_limit FROM big_scored;
 SELECT cs_test.force_parallel();
 SELECT churn_model_fit(outcome, score) IS NOT NULL AS fits_at_the_limit_in_parallel FROM big_scored;
 RESET ALL;
 -- the setting only lowers the built-in limit
+SELECT cs_test.error_of('SET customer_success.fit_state_max_values = 200000000');
+-- the setting's name up to 1.2.1, customer_success.state_max_values, is a
+-- deprecated alias through 1.3: the lower of the two limits applies
+SET customer_success.state_max_values = 150000;
+SELECT cs_test.error_of('SELECT auc(score, outcome) FROM big_scored');
+SET customer_success.fit_state_max_values = 120000;
+SELECT cs_test.error_of('SELECT auc(score, outcome) FROM big_scored');
+RESET customer_success.fit_state_max_values;
+SELECT cs_test.error_of('SELECT churn_model_fit(outcome, score) FROM big_scored');
+RESET ALL;
+SELECT auc(score, outcome) IS NOT NULL AS no_limit_after_reset FROM big_scored;
 SELECT cs_test.error_of('SET customer_success.state_max_values = 200000000');
+-- the prefix customer_success is reserved: a mistyped setting is refused
+SELECT cs_test.error_of('SET customer_success.fit_state_max_value = 100');
+SELECT cs_test.error_of('SHOW customer_success.fit_max_values');
 
 DROP VIEW plain_auc;
 DROP TABLE tiny, noisy, m1, scored, big_scored, par;
+
+-- a customer_success.* placeholder set before the library is loaded is
+-- removed with a warning when it loads (and the defined settings keep it)
+\c
+SET customer_success.fit_state_max_vaules = 5;
+SET customer_success.fit_state_max_values = 7;
+LOAD 'customer_success';
+SHOW customer_success.fit_state_max_values;
+SELECT cs_test.error_of('SHOW customer_success.fit_state_max_vaules');

@@ -66,6 +66,16 @@ DELETE FROM cr WHERE dur = 7;
 SELECT competing_risks_agg(d, r) FROM (VALUES (NULL::float8, 'a'), (1, NULL)) v(d, r);
 SELECT competing_risks_agg(d, r, e) FROM (VALUES (2::float8, 'a', NULL::float8), (1, 'a', 0.5)) v(d, r, e);
 SELECT competing_risks_agg(dur, reason) IS NULL AS empty FROM cr WHERE false;
+-- entry 0 means observed from the start for any duration >= 0 (1.3), 0
+-- too: counted as in the two-argument form (churn at age 0 included); an
+-- entry above 0 must still be below the duration
+SELECT competing_risks_agg(d, r, e)::text = competing_risks_agg(d, r)::text AS entry0_as_two_argument,
+       competing_risks_agg(d, r, e) AS with_entry0
+FROM (VALUES (0::float8, 'a', 0::float8), (0, NULL, 0), (2, 'b', 0), (3, NULL, 0), (3, 'a', 0)) v(d, r, e);
+SELECT competing_risks_agg(d, r, e) AS zero_length_beside_late_entry,
+       survival_at(competing_risks_agg(d, r, e), 0) AS s0
+FROM (VALUES (0::float8, 'a', 0::float8), (0, NULL, 0), (3, 'a', 1), (2, 'b', 0)) v(d, r, e);
+SELECT cs_test.error_of($$SELECT competing_risks_agg(0, 'a', 0.5)$$);
 SELECT survival_at(s, 5), competing_risks_reasons(s), cumulative_incidence_at(s, 'a', 5)
 FROM (SELECT competing_risks_agg(dur, NULL) AS s FROM cr) x;
 SELECT survival_at('v=1 reasons={} durations={} censored={} events={}'::competing_risks_summary, 1),

@@ -320,6 +320,32 @@ SELECT duration, at_risk, churned, censored, survival FROM survival_curve((SELEC
 SELECT (SELECT array_agg(survival ORDER BY duration) FROM survival_table((SELECT survival_agg(dur, churned, 0) FROM late)))
      = (SELECT array_agg(survival ORDER BY duration) FROM survival_table((SELECT survival_agg(dur, churned) FROM late)))
        AS entry0_same;
+-- entry 0 means observed from the start for any duration >= 0 (1.3), 0
+-- too: the row counts exactly as in the two-argument form, churn at age 0
+-- included (R refuses Surv(0, 0, event); its equivalent is Surv(duration,
+-- event), or Surv(-1, duration, event) beside late entries).  By hand:
+-- (entry, dur, churned) (0,0,t) (0,0,f) (0,3,f) (2,6,t) (0,5,t) (0,4,t):
+-- t=0: n = 5, d = 1, S = 0.8, entered 5 (from the start); t=3: n = 4 (the
+-- entrant at 2 too, entered 1), censored 1; t=4: n = 3, S = 0.8 * 2/3 =
+-- 0.533333; t=5: n = 2, S = 0.266667; t=6: n = 1, S = 0.  The summary
+-- records only the entry at 2.
+CREATE TABLE zero (entry float8, dur float8, churned bool);
+INSERT INTO zero VALUES (0, 0, true), (0, 0, false), (0, 3, false), (2, 6, true), (0, 5, true), (0, 4, true);
+SELECT survival_agg(dur, churned, entry) FROM zero;
+SELECT duration, at_risk, entered, churned, censored, round(survival::numeric, 6) AS survival
+FROM survival_table((SELECT survival_agg(dur, churned, entry) FROM zero));
+-- entry 0 everywhere: the two-argument form's table row for row, and with
+-- weight 2 the two-argument form over every row twice
+SELECT (SELECT array_agg(row(t.*)::text) FROM survival_table((SELECT survival_agg(dur, churned, 0) FROM zero)) t)
+     = (SELECT array_agg(row(t.*)::text) FROM survival_table((SELECT survival_agg(dur, churned) FROM zero)) t)
+       AS entry0_as_two_argument,
+       (SELECT array_agg(row(t.*)::text) FROM survival_table((SELECT survival_agg(dur, churned, 0, 2) FROM zero)) t)
+     = (SELECT array_agg(row(t.*)::text) FROM survival_table((SELECT survival_agg(dur, churned) FROM zero, generate_series(1, 2))) t)
+       AS entry0_weight2_as_two_argument;
+SELECT survival_agg(0, true, 0) AS zero_length, survival_agg(0, false, 0, 2.5) AS zero_length_weighted;
+-- an entry above 0 must still be below the duration
+SELECT cs_test.error_of('SELECT survival_agg(0, true, 0.5)');
+SELECT cs_test.error_of('SELECT survival_agg(1, true, 1, 2)');
 
 -- Weights by hand: entry 0; churned at 2 weight 2.5, censored at 3 weight
 -- 0.5, churned at 4 weight 1, and a row of weight 0 (adds nothing).

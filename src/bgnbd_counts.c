@@ -123,9 +123,7 @@ bgnbd_probability_of_purchases(PG_FUNCTION_ARGS)
 				l2 = -INFINITY;
 
 	if (VARSIZE(m) != sizeof(BgnbdModel))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted bgnbd_model value")));
+		cs_corrupted("bgnbd_model", NULL);
 	if (!(t >= 0 && isfinite(t)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

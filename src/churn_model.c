@@ -2,13 +2,11 @@
  * churn_model.c
  *	  churn_model_fit(): logistic regression of churned on signals with an
  *	  intercept, fitted by maximum likelihood (Newton's method, i.e. IRLS,
- *	  with step halving); churn_probability() to apply it; and auc(), the
- *	  exact ROC AUC with ties counting half.
+ *	  with step halving); churn_probability() to apply it.  (auc() is
+ *	  auc.c.)
  *
- * Both aggregates keep the rows they saw in an internal state, since the
- * fit needs several passes over the data and the AUC a sort: the state is
- * a flat array of doubles grown by doubling, serialized for parallel query
- * (version byte, counts, values; every value validated when read back).
+ * The fit needs several passes over the data, so the aggregate keeps the
+ * rows it saw in an internal state (fit_state.h).
  */
 #include "postgres.h"
 
@@ -16,169 +14,17 @@
 
 #include "catalog/pg_type.h"
 #include "cs_common.h"
+#include "fit_state.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #define CHURN_TYPE "churn_model"
 #define CHURN_MAX_SIGNALS 100
 #define CHURN_MAX_ITER 25		/* as R's glm.control(maxit = 25) */
-#define STATE_VERSION 1
-
-/* ---------- the size limit of a state ---------- */
-
-/*
- * The most doubles one state may hold: its serialized form must stay below
- * MaxAllocSize (1 GB) to pass between parallel workers, so the transition
- * and combine functions refuse a state that would grow past it, and a
- * serial plan refuses the same inputs as a parallel one.  The setting
- * customer_success.state_max_values can only lower it (for tests).
- */
-#define STATE_MAX_VALUES ((int) ((MaxAllocSize - 64) / sizeof(double)))
-
-static int	state_max_values = STATE_MAX_VALUES;
-
-void
-churn_model_init(void)
-{
-	DefineCustomIntVariable("customer_success.state_max_values",
-							"Most values (8 bytes each) a churn_model_fit() or auc() state may hold.",
-							"Only lowers the built-in limit, which keeps a state passable between parallel workers (1 GB).",
-							&state_max_values, STATE_MAX_VALUES, 1, STATE_MAX_VALUES,
-							PGC_USERSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
-}
-
-static pg_noinline void
-state_too_large(const char *fname)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-			 errmsg("%s: too many rows for one aggregate state", fname),
-			 errdetail("A state holds at most %d values of 8 bytes (%s: %s per row).",
-					   state_max_values, fname,
-					   strncmp(fname, "auc", 3) == 0 ? "one" : "one plus one per signal"),
-			 errhint("Aggregate a random sample of the rows (TABLESAMPLE), or smaller groups.")));
-}
-
-/* Refuses a state of more than state_max_values doubles */
-static inline void
-state_check_size(const char *fname, int64 nvalues)
-{
-	if (unlikely(nvalues > state_max_values))
-		state_too_large(fname);
-}
-
-/* ---------- a growable array of doubles ---------- */
-
-typedef struct DoubleBuf
-{
-	double	   *v;
-	int64		n;
-	int64		cap;
-} DoubleBuf;
-
-/* Room for more values; the caller has checked the state's size */
-static void
-dbuf_reserve(MemoryContext ctx, DoubleBuf *b, int64 more)
-{
-	int64		need = b->n + more;
-
-	if (need <= b->cap)
-		return;
-	/* small at first: one state per group */
-	b->cap = Min(Max(Max(b->cap * 2, need), 8), Max(need, STATE_MAX_VALUES));
-	if (b->v == NULL)
-		b->v = MemoryContextAllocHuge(ctx, b->cap * sizeof(double));
-	else
-		b->v = repalloc_huge(b->v, b->cap * sizeof(double));
-}
-
-static inline void
-dbuf_push(MemoryContext ctx, DoubleBuf *b, double x)
-{
-	if (unlikely(b->n == b->cap))
-		dbuf_reserve(ctx, b, 1);
-	b->v[b->n++] = x;
-}
-
-static void
-dbuf_append(MemoryContext ctx, DoubleBuf *b, const DoubleBuf *from)
-{
-	if (from->n == 0)
-		return;
-	dbuf_reserve(ctx, b, from->n);
-	memcpy(b->v + b->n, from->v, from->n * sizeof(double));
-	b->n += from->n;
-}
-
-static void
-state_fail(const char *what, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid serialized %s state", what),
-			 errdetail("%s", detail)));
-}
-
-/*
- * Starts the serialized form of a state holding nvalues doubles, which the
- * transition and combine functions kept below the limit of a serialized
- * value.
- */
-static void
-state_begin(StringInfo buf, int64 nvalues)
-{
-	if (nvalues > STATE_MAX_VALUES)
-		elog(ERROR, "state of " INT64_FORMAT " values past the limit", nvalues);
-	pq_begintypsend(buf);
-	pq_sendbyte(buf, STATE_VERSION);
-}
-
-/* Reads a serialized state: buf over b, its version checked */
-static void
-state_open(StringInfo buf, bytea *b, const char *what)
-{
-	buf->data = VARDATA_ANY(b);
-	buf->len = VARSIZE_ANY_EXHDR(b);
-	buf->maxlen = buf->len;
-	buf->cursor = 0;
-	if (pq_getmsgbyte(buf) != STATE_VERSION)
-		state_fail(what, "Unsupported version.");
-}
-
-static void
-dbuf_send(StringInfo buf, const DoubleBuf *b)
-{
-	for (int64 i = 0; i < b->n; i++)
-		pq_sendfloat8(buf, b->v[i]);
-}
-
-static void
-dbuf_recv(StringInfo buf, DoubleBuf *b, int64 n, const char *what)
-{
-	if (n < 0 || n > (int64) (buf->len - buf->cursor) / (int64) sizeof(double))
-		state_fail(what, "The value count does not match the data.");
-	b->v = NULL;
-	b->n = b->cap = 0;
-	if (n == 0)
-		return;
-	dbuf_reserve(CurrentMemoryContext, b, n);
-	for (int64 i = 0; i < n; i++)
-	{
-		double		x = pq_getmsgfloat8(buf);
-
-		if ((i & 0xFFFF) == 0xFFFF)
-			CHECK_FOR_INTERRUPTS();
-		if (!isfinite(x))
-			state_fail(what, "Values must be finite.");
-		b->v[i] = x;
-	}
-	b->n = n;
-}
 
 /* ---------- churn_model_fit: the rows ---------- */
 
@@ -188,6 +34,7 @@ dbuf_recv(StringInfo buf, DoubleBuf *b, int64 n, const char *what)
  */
 typedef struct ChurnFitState
 {
+	CsInternalState hdr;		/* first: see cs_combine_internal_nulls() */
 	int32		nsignals;
 	DoubleBuf	rows;
 } ChurnFitState;
@@ -237,7 +84,7 @@ churn_fit_accum(PG_FUNCTION_ARGS)
 		st = MemoryContextAllocZero(aggctx, sizeof(ChurnFitState));
 		st->nsignals = k;
 	}
-	state_check_size("churn_model_fit", st->rows.n + k + 1);
+	fit_state_check_size("churn_model_fit", st->rows.n + k + 1);
 	dbuf_reserve(aggctx, &st->rows, k + 1);
 	st->rows.v[st->rows.n++] = PG_GETARG_BOOL(1) ? 1.0 : 0.0;
 	memcpy(st->rows.v + st->rows.n, v, k * sizeof(double));
@@ -271,7 +118,7 @@ churn_fit_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("churn_model_fit: every row must have the same number of signals, got %d and %d",
 						a->nsignals, b->nsignals)));
-	state_check_size("churn_model_fit", a->rows.n + b->rows.n);
+	fit_state_check_size("churn_model_fit", a->rows.n + b->rows.n);
 	dbuf_append(aggctx, &a->rows, &b->rows);
 	PG_RETURN_POINTER(a);
 }
@@ -284,7 +131,7 @@ churn_fit_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 
 	cs_agg_context(fcinfo);
-	state_begin(&buf, st->rows.n);
+	fit_state_begin(&buf, st->rows.n);
 	pq_sendint32(&buf, st->nsignals);
 	pq_sendint64(&buf, st->rows.n / (st->nsignals + 1));
 	dbuf_send(&buf, &st->rows);
@@ -302,16 +149,17 @@ churn_fit_deserialize(PG_FUNCTION_ARGS)
 	MemoryContext old;
 
 	cs_agg_context(fcinfo);
-	state_open(&buf, b, FIT_STATE);
+	fit_state_open(&buf, b, FIT_STATE);
 	/* in a context of its own that the combine function adopts */
 	old = MemoryContextSwitchTo(cs_state_context());
 	st = palloc0(sizeof(ChurnFitState));
+	st->hdr.owner = CurrentMemoryContext;
 	st->nsignals = pq_getmsgint(&buf, 4);
 	if (st->nsignals < 1 || st->nsignals > CHURN_MAX_SIGNALS)
-		state_fail(FIT_STATE, "Bad number of signals.");
+		fit_state_fail(FIT_STATE, "Bad number of signals.");
 	nrows = pq_getmsgint64(&buf);
 	if (nrows < 0 || nrows > (int64) (buf.len / sizeof(double)) / (st->nsignals + 1))
-		state_fail(FIT_STATE, "The row count does not match the data.");
+		fit_state_fail(FIT_STATE, "The row count does not match the data.");
 	dbuf_recv(&buf, &st->rows, nrows * (st->nsignals + 1), FIT_STATE);
 	pq_getmsgend(&buf);
 	for (int64 i = 0; i < nrows; i++)
@@ -319,7 +167,7 @@ churn_fit_deserialize(PG_FUNCTION_ARGS)
 		double		y = st->rows.v[i * (st->nsignals + 1)];
 
 		if (y != 0.0 && y != 1.0)
-			state_fail(FIT_STATE, "Outcomes must be 0 or 1.");
+			fit_state_fail(FIT_STATE, "Outcomes must be 0 or 1.");
 	}
 	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(st);
@@ -931,430 +779,3 @@ churn_model_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-/* ---------- auc ---------- */
-
-/*
- * Scores of the rows with outcome true (pos) and false (neg).  One state
- * serves auc() and the two-argument auc_lower/auc_upper (confidence 0: the
- * 95% forms, which share auc()'s state, so that auc(), auc_lower() and
- * auc_upper() over the same columns in one query keep one state) and the
- * three-argument forms (the confidence level, the same on every row).
- */
-typedef struct AucState
-{
-	DoubleBuf	pos;
-	DoubleBuf	neg;
-	double		confidence;
-} AucState;
-
-#define AUC_STATE "auc"
-
-/* exact pair counts where the compiler has 128-bit integers */
-#ifdef PG_INT128_TYPE
-typedef uint128 AucPairs;
-#else
-typedef long double AucPairs;
-#endif
-
-#define ST_SORT auc_sort_doubles
-#define ST_ELEMENT_TYPE double
-#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
-#define ST_CHECK_FOR_INTERRUPTS
-#define ST_SCOPE static
-#define ST_DECLARE
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
-/*
- * Name of the aggregate being run, for error messages (looked up only when
- * one is raised): the support functions serve auc(), auc_lower() and
- * auc_upper().
- */
-static const char *
-auc_fname(FunctionCallInfo fcinfo, const char *fallback)
-{
-	Aggref	   *aggref = AggGetAggref(fcinfo);
-	char	   *name = aggref ? get_func_name(aggref->aggfnoid) : NULL;
-
-	return name ? name : fallback;
-}
-
-pg_noreturn static void
-auc_confidence_mismatch(FunctionCallInfo fcinfo, double a, double b)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s: confidence must be the same on every row, got %g and %g",
-					auc_fname(fcinfo, "auc_lower"), a, b)));
-}
-
-/*
- * Transition: one score under its outcome; with_confidence for the
- * three-argument forms, whose fourth argument is the confidence level.
- */
-static Datum
-auc_push(FunctionCallInfo fcinfo, bool with_confidence)
-{
-	MemoryContext aggctx = cs_agg_context(fcinfo);
-	AucState   *st = PG_ARGISNULL(0) ? NULL : (AucState *) PG_GETARG_POINTER(0);
-	double		score,
-				confidence = 0.0;
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (with_confidence && PG_ARGISNULL(3)))
-	{
-		if (st == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
-	}
-	score = PG_GETARG_FLOAT8(1);
-	if (unlikely(!isfinite(score)))
-		cs_require_finite(auc_fname(fcinfo, "auc"), "score", score);
-	if (with_confidence)
-		confidence = PG_GETARG_FLOAT8(3);
-	if (st == NULL)
-	{
-		if (with_confidence)
-			cs_confidence_z(auc_fname(fcinfo, "auc_lower"), confidence);
-		st = MemoryContextAllocZero(aggctx, sizeof(AucState));
-		st->confidence = confidence;
-	}
-	else if (unlikely(confidence != st->confidence))
-		auc_confidence_mismatch(fcinfo, st->confidence, confidence);
-	if (unlikely(st->pos.n + st->neg.n + 1 > state_max_values))
-		state_too_large(auc_fname(fcinfo, "auc"));
-	dbuf_push(aggctx, PG_GETARG_BOOL(2) ? &st->pos : &st->neg, score);
-	PG_RETURN_POINTER(st);
-}
-
-PG_FUNCTION_INFO_V1(auc_accum);
-Datum
-auc_accum(PG_FUNCTION_ARGS)
-{
-	return auc_push(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(auc_ci_accum);
-Datum
-auc_ci_accum(PG_FUNCTION_ARGS)
-{
-	return auc_push(fcinfo, true);
-}
-
-/* Combine, for every form: the confidence levels must agree */
-PG_FUNCTION_INFO_V1(auc_combine);
-Datum
-auc_combine(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggctx = cs_agg_context(fcinfo);
-	AucState   *a;
-	AucState   *b;
-	Datum		result;
-
-	if (cs_combine_internal_nulls(fcinfo, &result))
-		return result;
-	b = (AucState *) PG_GETARG_POINTER(1);
-	if (PG_ARGISNULL(0))
-	{
-		a = MemoryContextAllocZero(aggctx, sizeof(AucState));
-		a->confidence = b->confidence;
-	}
-	else if ((a = (AucState *) PG_GETARG_POINTER(0))->confidence != b->confidence)
-		auc_confidence_mismatch(fcinfo, a->confidence, b->confidence);
-	if (unlikely(a->pos.n + a->neg.n + b->pos.n + b->neg.n > state_max_values))
-		state_too_large(auc_fname(fcinfo, "auc"));
-	dbuf_append(aggctx, &a->pos, &b->pos);
-	dbuf_append(aggctx, &a->neg, &b->neg);
-	PG_RETURN_POINTER(a);
-}
-
-PG_FUNCTION_INFO_V1(auc_ci_combine);
-Datum
-auc_ci_combine(PG_FUNCTION_ARGS)
-{
-	return auc_combine(fcinfo);
-}
-
-PG_FUNCTION_INFO_V1(auc_serialize);
-Datum
-auc_serialize(PG_FUNCTION_ARGS)
-{
-	AucState   *st = (AucState *) PG_GETARG_POINTER(0);
-	StringInfoData buf;
-
-	cs_agg_context(fcinfo);
-	state_begin(&buf, st->pos.n + st->neg.n);
-	pq_sendfloat8(&buf, st->confidence);
-	pq_sendint64(&buf, st->pos.n);
-	pq_sendint64(&buf, st->neg.n);
-	dbuf_send(&buf, &st->pos);
-	dbuf_send(&buf, &st->neg);
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
-
-PG_FUNCTION_INFO_V1(auc_ci_serialize);
-Datum
-auc_ci_serialize(PG_FUNCTION_ARGS)
-{
-	return auc_serialize(fcinfo);
-}
-
-/*
- * Deserialize: with_confidence for the three-argument forms, whose level
- * must be in (0, 1); the other forms carry 0.
- */
-static Datum
-auc_read_state(FunctionCallInfo fcinfo, bool with_confidence)
-{
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	StringInfoData buf;
-	AucState   *st;
-	int64		npos,
-				nneg;
-	MemoryContext old;
-
-	cs_agg_context(fcinfo);
-	state_open(&buf, b, AUC_STATE);
-	/* in a context of its own that the combine function adopts */
-	old = MemoryContextSwitchTo(cs_state_context());
-	st = palloc0(sizeof(AucState));
-	st->confidence = pq_getmsgfloat8(&buf);
-	if (with_confidence ? !(st->confidence > 0.0 && st->confidence < 1.0) : st->confidence != 0.0)
-		state_fail(AUC_STATE, "The confidence level does not fit the aggregate.");
-	npos = pq_getmsgint64(&buf);
-	nneg = pq_getmsgint64(&buf);
-	dbuf_recv(&buf, &st->pos, npos, AUC_STATE);
-	dbuf_recv(&buf, &st->neg, nneg, AUC_STATE);
-	pq_getmsgend(&buf);
-	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(st);
-}
-
-PG_FUNCTION_INFO_V1(auc_deserialize);
-Datum
-auc_deserialize(PG_FUNCTION_ARGS)
-{
-	return auc_read_state(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(auc_ci_deserialize);
-Datum
-auc_ci_deserialize(PG_FUNCTION_ARGS)
-{
-	return auc_read_state(fcinfo, true);
-}
-
-/*
- * One merge pass of two sorted score lists, a group of equal scores of `a`
- * at a time: after auc_merge_next(), `group` holds the size of the group,
- * `lt` the number of scores of `b` below it and `le` those below or equal.
- */
-typedef struct AucMerge
-{
-	const double *a;
-	int64		na;
-	const double *b;
-	int64		nb;
-	int64		i;
-	int64		group;
-	int64		lt;
-	int64		le;
-} AucMerge;
-
-static inline void
-auc_merge_start(AucMerge *m, const double *a, int64 na, const double *b, int64 nb)
-{
-	m->a = a;
-	m->na = na;
-	m->b = b;
-	m->nb = nb;
-	m->i = m->group = m->lt = m->le = 0;
-}
-
-static inline bool
-auc_merge_next(AucMerge *m)
-{
-	double		s;
-
-	if (m->i >= m->na)
-		return false;
-	s = m->a[m->i];
-	m->group = 0;
-	while (m->i < m->na && m->a[m->i] == s)
-	{
-		m->i++;
-		m->group++;
-	}
-	while (m->lt < m->nb && m->b[m->lt] < s)
-		m->lt++;
-	if (m->le < m->lt)
-		m->le = m->lt;
-	while (m->le < m->nb && m->b[m->le] == s)
-		m->le++;
-	return true;
-}
-
-/*
- * Twice the number of (positive, negative) pairs ordered correctly, ties
- * counting half: exact (128-bit), so the only rounding is the division.
- * Both lists sorted.
- */
-static AucPairs
-auc_pairs2(const double *pos, int64 npos, const double *neg, int64 nneg)
-{
-	AucMerge	m;
-	AucPairs	pairs2 = 0;
-
-	auc_merge_start(&m, pos, npos, neg, nneg);
-	while (auc_merge_next(&m))
-	{
-		CHECK_FOR_INTERRUPTS();
-		pairs2 += (AucPairs) m.group * (AucPairs) (2 * m.lt + (m.le - m.lt));
-	}
-	return pairs2;
-}
-
-/*
- * Mann-Whitney: over all (positive, negative) pairs, count 2 when the
- * positive scores higher and 1 on a tie, with both lists sorted; the count
- * is exact (128-bit), so the only rounding is the final division.
- */
-PG_FUNCTION_INFO_V1(auc_final);
-Datum
-auc_final(PG_FUNCTION_ARGS)
-{
-	AucState   *st;
-	int64		npos,
-				nneg;
-
-	cs_agg_context(fcinfo);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = (AucState *) PG_GETARG_POINTER(0);
-	npos = st->pos.n;
-	nneg = st->neg.n;
-	if (npos == 0 || nneg == 0)
-		PG_RETURN_NULL();
-	/* sorting in place is harmless: the order of the rows carries nothing */
-	auc_sort_doubles(st->pos.v, npos);
-	auc_sort_doubles(st->neg.v, nneg);
-	PG_RETURN_FLOAT8((double) auc_pairs2(st->pos.v, npos, st->neg.v, nneg) /
-					 (2.0 * (double) npos * (double) nneg));
-}
-
-/* ---------- auc_lower, auc_upper: DeLong's confidence interval ---------- */
-
-/*
- * DeLong's interval, as pROC's ci.auc(method = "delong"): the structural
- * components (placements) of each positive, V10 = (negatives below it +
- * half the tied ones) / nneg, and of each negative, V01 = (positives above
- * it + half the tied ones) / npos, whose means are the AUC; their sample
- * variances (denominators npos - 1 and nneg - 1) give
- * var(AUC) = S10 / npos + S01 / nneg, and the interval is
- * AUC -/+ z sd, clamped to [0, 1].
- *
- * After one sort of each list, the placements come from one merge pass
- * over each list, one group of equal scores at a time (a group shares its
- * placement): O(n log n) in all.  The AUC is the exact pair count of
- * auc(), and the squared deviations are summed with Neumaier's sum.
- * False (NULL) with fewer than two positives or two negatives, where pROC
- * gives NA: the variances are not defined.
- */
-static bool
-auc_delong(AucState *st, double confidence, double *lower, double *upper)
-{
-	int64		npos = st->pos.n,
-				nneg = st->neg.n;
-	const double *pos,
-			   *neg;
-	AucMerge	m;
-	double		theta,
-				sd,
-				z;
-	CsSum		s10 = {0},
-				s01 = {0};
-
-	if (npos < 2 || nneg < 2)
-		return false;
-	auc_sort_doubles(st->pos.v, npos);
-	auc_sort_doubles(st->neg.v, nneg);
-	pos = st->pos.v;
-	neg = st->neg.v;
-	theta = (double) auc_pairs2(pos, npos, neg, nneg) / (2.0 * (double) npos * (double) nneg);
-
-	/* V10 of each group of tied positives: negatives below it, half the ties */
-	auc_merge_start(&m, pos, npos, neg, nneg);
-	while (auc_merge_next(&m))
-	{
-		double		dev = ((double) m.lt + 0.5 * (double) (m.le - m.lt)) / (double) nneg - theta;
-
-		cs_sum_add(&s10, (double) m.group * dev * dev);
-	}
-	CHECK_FOR_INTERRUPTS();
-
-	/* V01 of each group of tied negatives: positives above it, half the ties */
-	auc_merge_start(&m, neg, nneg, pos, npos);
-	while (auc_merge_next(&m))
-	{
-		double		dev = ((double) (npos - m.le) + 0.5 * (double) (m.le - m.lt)) / (double) npos - theta;
-
-		cs_sum_add(&s01, (double) m.group * dev * dev);
-	}
-
-	sd = sqrt(cs_sum_value(&s10) / (double) (npos - 1) / (double) npos +
-			  cs_sum_value(&s01) / (double) (nneg - 1) / (double) nneg);
-	z = cs_normal_quantile(0.5 + confidence / 2.0);
-	*lower = Max(theta - z * sd, 0.0);
-	*upper = Min(theta + z * sd, 1.0);
-	return true;
-}
-
-#define AUC_CI_DEFAULT_CONFIDENCE 0.95
-
-/*
- * Final functions.  Like auc_final, they sort the kept scores in place,
- * which only reorders a multiset (FINALFUNC_MODIFY = READ_ONLY holds).  A
- * state without a confidence level is the two-argument forms': 0.95.
- */
-static Datum
-auc_ci_final_common(FunctionCallInfo fcinfo, bool upper)
-{
-	AucState   *st;
-	double		lo,
-				hi;
-
-	cs_agg_context(fcinfo);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = (AucState *) PG_GETARG_POINTER(0);
-	if (!auc_delong(st, st->confidence > 0.0 ? st->confidence : AUC_CI_DEFAULT_CONFIDENCE, &lo, &hi))
-		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(upper ? hi : lo);
-}
-
-PG_FUNCTION_INFO_V1(auc_lower_final);
-Datum
-auc_lower_final(PG_FUNCTION_ARGS)
-{
-	return auc_ci_final_common(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(auc_upper_final);
-Datum
-auc_upper_final(PG_FUNCTION_ARGS)
-{
-	return auc_ci_final_common(fcinfo, true);
-}
-
-PG_FUNCTION_INFO_V1(auc_ci_lower_final);
-Datum
-auc_ci_lower_final(PG_FUNCTION_ARGS)
-{
-	return auc_ci_final_common(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(auc_ci_upper_final);
-Datum
-auc_ci_upper_final(PG_FUNCTION_ARGS)
-{
-	return auc_ci_final_common(fcinfo, true);
-}

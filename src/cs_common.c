@@ -16,16 +16,6 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-PG_MODULE_MAGIC;
-
-void		_PG_init(void);
-
-void
-_PG_init(void)
-{
-	churn_model_init();
-}
-
 void
 cs_sum_overflow(void)
 {
@@ -47,40 +37,40 @@ cs_add_count(int64 a, int64 b)
 	return r;
 }
 
-/*
- * The memory context that a transition or combine function may keep its
- * state in.  Called outside an aggregate such a function would modify its
- * argument in place, so that is refused.
- */
+void
+cs_not_in_agg(FunctionCallInfo fcinfo)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s() can only be called as part of an aggregate",
+					get_func_name(fcinfo->flinfo->fn_oid))));
+}
+
+/* The memory context that a transition or combine function may keep its state in */
 MemoryContext
 cs_agg_context(FunctionCallInfo fcinfo)
 {
 	MemoryContext aggctx;
 
 	if (unlikely(!AggCheckCallContext(fcinfo, &aggctx)))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s() can only be called as part of an aggregate",
-						get_func_name(fcinfo->flinfo->fn_oid))));
+		cs_not_in_agg(fcinfo);
 	return aggctx;
 }
 
-/* The name marks the contexts cs_state_context() makes */
-#define CS_STATE_CONTEXT_NAME "customer_success deserialized state"
-
-MemoryContext
-cs_state_context(void)
+const char *
+cs_agg_name(FunctionCallInfo fcinfo, const char *fallback)
 {
-	return AllocSetContextCreate(CurrentMemoryContext, CS_STATE_CONTEXT_NAME,
-								 ALLOCSET_DEFAULT_SIZES);
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	char	   *name = aggref ? get_func_name(aggref->aggfnoid) : NULL;
+
+	return name ? name : fallback;
 }
 
 bool
-cs_combine_internal_nulls(FunctionCallInfo fcinfo, Datum *result)
+cs_combine_prologue(FunctionCallInfo fcinfo, CsStateReader read, const void *type,
+					Datum *result)
 {
-	MemoryContext aggctx = cs_agg_context(fcinfo);
-	MemoryContext owner;
-
+	cs_require_agg(fcinfo);
 	if (PG_ARGISNULL(1))
 	{
 		fcinfo->isnull = PG_ARGISNULL(0);
@@ -89,12 +79,40 @@ cs_combine_internal_nulls(FunctionCallInfo fcinfo, Datum *result)
 	}
 	if (!PG_ARGISNULL(0))
 		return false;
-	owner = GetMemoryChunkContext(PG_GETARG_POINTER(1));
-	if (strcmp(owner->name, CS_STATE_CONTEXT_NAME) != 0)
-		return false;			/* not from a deserialize function: merge a copy */
-	MemoryContextSetParent(owner, aggctx);
-	*result = PG_GETARG_DATUM(1);
+	if (read == NULL)
+		return false;
+	*result = PointerGetDatum(read(type, PG_GETARG_DATUM(1)));
 	return true;
+}
+
+MemoryContext
+cs_state_context(void)
+{
+	return AllocSetContextCreate(CurrentMemoryContext, "customer_success deserialized state",
+								 ALLOCSET_DEFAULT_SIZES);
+}
+
+/* A deserialized state moves into the aggregate context as it is */
+static void *
+cs_adopt_internal(const void *type, Datum d)
+{
+	CsInternalState *st = (CsInternalState *) DatumGetPointer(d);
+	MemoryContext aggctx = (MemoryContext) type;
+
+	MemoryContextSetParent(st->owner, aggctx);
+	st->owner = NULL;
+	return st;
+}
+
+bool
+cs_combine_internal_nulls(FunctionCallInfo fcinfo, Datum *result)
+{
+	MemoryContext aggctx = cs_agg_context(fcinfo);
+	bool		adopt = !PG_ARGISNULL(1) &&
+		((CsInternalState *) PG_GETARG_POINTER(1))->owner != NULL;
+
+	/* a right side that owns no context is merged into a new state */
+	return cs_combine_prologue(fcinfo, adopt ? cs_adopt_internal : NULL, aggctx, result);
 }
 
 void
@@ -565,9 +583,7 @@ cs_fetch_summary(Datum d, const char *type_name, Size min_size)
 	struct varlena *v = PG_DETOAST_DATUM(d);
 
 	if (VARSIZE_ANY(v) < min_size || ((uint8 *) VARDATA(v))[0] != CS_SUMMARY_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted %s value", type_name)));
+		cs_corrupted(type_name, NULL);
 	return v;
 }
 
@@ -578,26 +594,52 @@ cs_summary_fetch(const CsSummaryType *type, Datum d)
 	Size		size = type->size_of ? type->size_of(s) : type->size;
 
 	if (size == 0 || VARSIZE(s) != size)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted %s value", type->name)));
+		cs_corrupted(type->name, NULL);
 	return s;
+}
+
+static void *
+cs_summary_reader(const void *type, Datum d)
+{
+	return cs_summary_fetch((const CsSummaryType *) type, d);
 }
 
 bool
 cs_combine_nulls(FunctionCallInfo fcinfo, const CsSummaryType *type, Datum *result)
 {
-	cs_agg_context(fcinfo);
-	if (PG_ARGISNULL(1))
-	{
-		fcinfo->isnull = PG_ARGISNULL(0);
-		*result = fcinfo->isnull ? (Datum) 0 : PG_GETARG_DATUM(0);
-		return true;
-	}
-	if (!PG_ARGISNULL(0))
-		return false;
-	*result = PointerGetDatum(cs_summary_fetch(type, PG_GETARG_DATUM(1)));
-	return true;
+	return cs_combine_prologue(fcinfo, cs_summary_reader, type, result);
+}
+
+void
+cs_corrupted(const char *type_name, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("corrupted %s value", type_name),
+			 detail ? errdetail("%s", detail) : 0));
+}
+
+void *
+cs_working_read(const CsWorkingType *type, Datum d)
+{
+	void	   *s = type->stored_form(cs_fetch_summary(d, type->name, type->header_bytes));
+	char	   *problem = type->check(s);
+
+	if (problem)
+		cs_corrupted(type->name, problem);
+	return s;
+}
+
+static void *
+cs_working_reader(const void *type, Datum d)
+{
+	return cs_working_read((const CsWorkingType *) type, d);
+}
+
+bool
+cs_working_combine_nulls(FunctionCallInfo fcinfo, const CsWorkingType *type, Datum *result)
+{
+	return cs_combine_prologue(fcinfo, cs_working_reader, type, result);
 }
 
 bool

@@ -82,9 +82,6 @@ cs_sum_merge(CsSum *into, const CsSum *from)
  */
 #define CS_ERRCODE_NOT_CONVERGED	ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE
 
-/* Settings of the families, defined when the library is loaded */
-extern void churn_model_init(void);
-
 /*
  * Hash of a double's bits (and of a small salt, e.g. a category code), for
  * the open-addressing tables kept inside flat summaries: the 64-bit
@@ -137,17 +134,56 @@ extern int64 cs_add_count(int64 a, int64 b);
  * which frees the old state, so a new summary is built in the current
  * (per-row) context, never in the aggregate context.  An internal state is
  * allocated once in the aggregate context and the same pointer returned.
+ *
+ * cs_require_agg() is the check of a function that modifies its state in
+ * place (as float.c does it, AggCheckCallContext(fcinfo, NULL)): called
+ * outside an aggregate it would modify its argument, so that is refused.
+ * cs_agg_context() makes the same check and returns the aggregate context.
+ * cs_agg_name() is the name of the aggregate being run, for the messages of
+ * support functions that serve several aggregates (fallback outside one).
  */
+pg_noreturn extern void cs_not_in_agg(FunctionCallInfo fcinfo);
+
+static inline void
+cs_require_agg(FunctionCallInfo fcinfo)
+{
+	if (unlikely(!AggCheckCallContext(fcinfo, NULL)))
+		cs_not_in_agg(fcinfo);
+}
+
 extern MemoryContext cs_agg_context(FunctionCallInfo fcinfo);
+extern const char *cs_agg_name(FunctionCallInfo fcinfo, const char *fallback);
+
+/*
+ * The NULL cases of a combine function (and of the transition function of
+ * rollup()), for every kind of state: when the right side is NULL the
+ * result is the left side (NULL when both are); when only the left side is
+ * NULL it is the right side as read by read(type, datum).  Returns true
+ * with *result set in those cases, false when the caller has two states to
+ * merge.  cs_combine_nulls() (summaries), cs_working_combine_nulls()
+ * (working-form summaries) and cs_combine_internal_nulls() (internal
+ * states) are this with their reader.
+ */
+typedef void *(*CsStateReader) (const void *type, Datum d);
+
+extern bool cs_combine_prologue(FunctionCallInfo fcinfo, CsStateReader read,
+								const void *type, Datum *result);
 
 /*
  * Internal states passed between parallel workers.  The deserialize
- * function runs in per-row memory; it builds its state in the context
- * cs_state_context() makes there, so that a combine function whose left
- * side is NULL can move that state into the aggregate context as it is
- * (no copy): cs_combine_internal_nulls() does that and the other NULL
- * cases, and returns true with *result set when nothing is left to merge.
+ * function runs in per-row memory; it builds its state in a memory context
+ * of its own, cs_state_context(), and records it in the state, which starts
+ * with a CsInternalState.  A combine function whose left side is NULL then
+ * adopts that state into the aggregate context as it is (no copy):
+ * cs_combine_internal_nulls() does that and the other NULL cases.  A right
+ * side that owns no context (a partial state of the same process) is
+ * merged into a new state instead.
  */
+typedef struct CsInternalState
+{
+	MemoryContext owner;		/* the context a deserialize function made, or NULL */
+} CsInternalState;
+
 extern MemoryContext cs_state_context(void);
 extern bool cs_combine_internal_nulls(FunctionCallInfo fcinfo, Datum *result);
 
@@ -233,6 +269,73 @@ typedef struct CsSummaryType
 extern void *cs_summary_fetch(const CsSummaryType *type, Datum d);
 extern bool cs_combine_nulls(FunctionCallInfo fcinfo, const CsSummaryType *type,
 							 Datum *result);
+
+/* The error of a stored value that fails its checks (detail may be NULL) */
+pg_noreturn extern void cs_corrupted(const char *type_name, const char *detail);
+
+/*
+ * Working-form summaries.  Some summary types are built in one shape while
+ * an aggregate runs (their "working form": a hash table, spare room at the
+ * end) and stored, printed and sent in another (sorted, compact), both in
+ * the same varlena type so that a partial state of a parallel plan or of a
+ * Citus worker can travel through the type's I/O.  Each such type has one
+ * descriptor (survival_summary, competing_risks_summary, logrank_state):
+ *
+ *  - is_working(s, layout): s (the aggregate's own state) is a working form
+ *    that a transition asking for layout (a family-defined number, e.g. "with
+ *    entries") may update in place;
+ *  - stored_form(s): the stored form of a fetched value of at least
+ *    header_bytes bytes: s itself once its size matches its header, or a
+ *    fresh compact copy of a working form (errors through cs_corrupted());
+ *  - check(s): NULL if a stored form is sound, else what is wrong; the same
+ *    routine serves the input functions (22P02/22P03) and reading (XX001);
+ *  - make_working(stored, layout, extra): a new working form of layout in
+ *    the current context holding stored (nothing when NULL), with room for
+ *    extra more entries; the executor copies it into the aggregate context.
+ *
+ * cs_working_read() reads any argument of the type (detoast, stored form,
+ * check): output, send, combine and the accessors only ever see stored
+ * forms.  cs_working_state() is the state argument of a transition or
+ * combine function as a working form: the state itself when it is one,
+ * else a new one.  cs_working_combine_nulls() is the combine prologue.
+ */
+typedef struct CsWorkingType
+{
+	const char *name;
+	Size		header_bytes;
+	bool		(*is_working) (const void *s, int layout);
+	void	   *(*stored_form) (void *s);
+	char	   *(*check) (void *s);
+	void	   *(*make_working) (void *stored, int layout, int64 extra);
+} CsWorkingType;
+
+extern void *cs_working_read(const CsWorkingType *type, Datum d);
+extern bool cs_working_combine_nulls(FunctionCallInfo fcinfo, const CsWorkingType *type,
+									 Datum *result);
+
+/*
+ * s (NULL for none yet) as a working form of layout with room for extra
+ * more entries: s itself when it is one, else a new one (in the current
+ * context) holding what s holds.  rollup(a, b) builds its working state
+ * with it; cs_working_state() is the same for argument 0 of a transition.
+ */
+static inline void *
+cs_working_of(const CsWorkingType *type, void *s, int layout, int64 extra)
+{
+	if (likely(s != NULL))
+	{
+		if (likely(VARATT_IS_4B_U(s) && type->is_working(s, layout)))
+			return s;
+		return type->make_working(cs_working_read(type, PointerGetDatum(s)), layout, extra);
+	}
+	return type->make_working(NULL, layout, extra);
+}
+
+static inline void *
+cs_working_state(FunctionCallInfo fcinfo, const CsWorkingType *type, int layout, int64 extra)
+{
+	return cs_working_of(type, PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0), layout, extra);
+}
 
 /*
  * rollup(a, b), the merge of two stored summaries outside an aggregate

@@ -73,16 +73,6 @@ health_fetch(Datum d)
 	return cs_summary_fetch(&health_type, d);
 }
 
-/* Name of the aggregate being run, for error messages */
-static const char *
-health_fname(FunctionCallInfo fcinfo)
-{
-	Aggref	   *aggref = AggGetAggref(fcinfo);
-	char	   *name = aggref ? get_func_name(aggref->aggfnoid) : NULL;
-
-	return name ? name : "health_score";
-}
-
 /*
  * Number of elements of a one-dimensional double precision array (0 for an
  * empty one); other shapes are refused.
@@ -97,7 +87,7 @@ health_array_length(FunctionCallInfo fcinfo, ArrayType *a, const char *what)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s: %s must be a one-dimensional double precision array, got %d dimensions",
-					health_fname(fcinfo), what, ARR_NDIM(a))));
+					cs_agg_name(fcinfo, "health_score"), what, ARR_NDIM(a))));
 	return 0;					/* keep compiler quiet */
 }
 
@@ -116,30 +106,30 @@ health_check_weights(FunctionCallInfo fcinfo, ArrayType *w)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: weights must have between 1 and %d elements, got %d",
-						health_fname(fcinfo), HEALTH_MAX_SIGNALS, n)));
+						cs_agg_name(fcinfo, "health_score"), HEALTH_MAX_SIGNALS, n)));
 	if (ARR_HASNULL(w))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: weights must not contain NULL", health_fname(fcinfo))));
+				 errmsg("%s: weights must not contain NULL", cs_agg_name(fcinfo, "health_score"))));
 	for (int i = 0; i < n; i++)
 	{
 		if (isnan(v[i]) || isinf(v[i]))
 			ereport(ERROR,
 					(errcode(isnan(v[i]) ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("%s: weight %d must be finite, got %g",
-							health_fname(fcinfo), i + 1, v[i])));
+							cs_agg_name(fcinfo, "health_score"), i + 1, v[i])));
 		if (v[i] < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: weight %d must not be negative, got %g",
-							health_fname(fcinfo), i + 1, v[i])));
+							cs_agg_name(fcinfo, "health_score"), i + 1, v[i])));
 		total += v[i];
 	}
 	if (!(total > 0.0) || isinf(total))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: weights must have a positive finite sum, got %g",
-						health_fname(fcinfo), total)));
+						cs_agg_name(fcinfo, "health_score"), total)));
 	return n;
 }
 
@@ -149,7 +139,7 @@ health_weights_changed(FunctionCallInfo fcinfo)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s: weights must be the same in every row of a group",
-					health_fname(fcinfo)),
+					cs_agg_name(fcinfo, "health_score")),
 			 errhint("Pass the weights as a constant, or group by them.")));
 }
 
@@ -197,7 +187,7 @@ health_state_for(FunctionCallInfo fcinfo, HealthSummary *state, ArrayType *weigh
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: signals must be as many as the weights (%d), got %d",
-						health_fname(fcinfo), state->nsignals, nsignals)));
+						cs_agg_name(fcinfo, "health_score"), state->nsignals, nsignals)));
 	return state;
 }
 
@@ -208,7 +198,7 @@ health_add(FunctionCallInfo fcinfo, HealthSummary *state, int i, double x)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: signal %d must be between 0 and 1, got %g",
-						health_fname(fcinfo), i + 1, x),
+						cs_agg_name(fcinfo, "health_score"), i + 1, x),
 				 errhint("Map raw values to [0, 1] with health_scale(value, red, green).")));
 	cs_sum_add(&HS_SUMS(state)[i], x);
 	HS_COUNTS(state)[i]++;

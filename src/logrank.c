@@ -93,25 +93,6 @@ lr_rec_keys(LrRecord *r)
 	return (char *) &r->points[r->npoints];
 }
 
-pg_noreturn static void
-lr_corrupted(const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("corrupted %s value", LR_TYPE),
-			 detail ? errdetail("%s", detail) : 0));
-}
-
-/* The name of the aggregate being run, for errors */
-static const char *
-lr_fname(FunctionCallInfo fcinfo)
-{
-	Aggref	   *aggref = AggGetAggref(fcinfo);
-	char	   *name = aggref ? get_func_name(aggref->aggfnoid) : NULL;
-
-	return name ? name : "logrank_chisq";
-}
-
 /* A new state with room for cap bytes of records, in the current context */
 static LrState *
 lr_new(int64 cap)
@@ -203,39 +184,48 @@ lr_check(LrState *s)
 	return NULL;
 }
 
-static LrState *
-lr_read(Datum d)
+/* ---------- the working-form protocol (cs_common.h) ---------- */
+
+/*
+ * The working form of a logrank_state is the stored form with spare room
+ * at its end (cap > used): any state of the aggregate's own is one, and
+ * lr_with_room() grows it when a row does not fit.
+ */
+static bool
+lr_is_working(const void *v pg_attribute_unused(), int layout pg_attribute_unused())
 {
-	LrState    *s = cs_fetch_summary(d, LR_TYPE, LR_HEADER_BYTES);
-	char	   *problem;
+	return true;
+}
+
+static void *
+lr_stored_form(void *v)
+{
+	LrState    *s = v;
 
 	if (s->cap < 0 || VARSIZE(s) != LR_HEADER_BYTES + (Size) s->cap)
-		lr_corrupted("Its size does not match its header.");
-	problem = lr_check(s);
-	if (problem)
-		lr_corrupted(problem);
+		cs_corrupted(LR_TYPE, "Its size does not match its header.");
 	return s;
 }
 
-/*
- * The state argument, with room for extra more bytes: argument 0 itself
- * when it has the room (updated in place), else a bigger copy in the current
- * context (the executor copies a returned new pointer into the aggregate
- * context itself).
- */
-static LrState *
-lr_state_with_room(FunctionCallInfo fcinfo, int64 extra)
+static char *
+lr_check_stored(void *v)
 {
-	LrState    *s;
+	return lr_check((LrState *) v);
+}
+
+/*
+ * A copy of s (or a new state, when NULL) with room for extra more bytes of
+ * records, in the current context (the executor copies a returned new
+ * pointer into the aggregate context itself)
+ */
+static void *
+lr_make_working(void *v, int layout pg_attribute_unused(), int64 extra)
+{
+	LrState    *s = v;
 	LrState    *bigger;
 
-	if (PG_ARGISNULL(0))
+	if (s == NULL)
 		return lr_new(Max(extra, LR_MIN_CAP));
-	s = (LrState *) PG_GETARG_POINTER(0);
-	if (!VARATT_IS_4B_U(s))
-		s = lr_read(PG_GETARG_DATUM(0));
-	if ((int64) s->used + extra <= s->cap)
-		return s;
 	bigger = lr_new(Max((int64) s->used + extra, 2 * (int64) s->cap));
 	memcpy(bigger->data, s->data, s->used);
 	bigger->flags = s->flags;
@@ -243,6 +233,35 @@ lr_state_with_room(FunctionCallInfo fcinfo, int64 extra)
 	bigger->ngroups = s->ngroups;
 	bigger->used = s->used;
 	return bigger;
+}
+
+static const CsWorkingType logrank_state_type = {
+	.name = LR_TYPE,
+	.header_bytes = LR_HEADER_BYTES,
+	.is_working = lr_is_working,
+	.stored_form = lr_stored_form,
+	.check = lr_check_stored,
+	.make_working = lr_make_working,
+};
+
+static LrState *
+lr_read(Datum d)
+{
+	return (LrState *) cs_working_read(&logrank_state_type, d);
+}
+
+/*
+ * The state argument, with room for extra more bytes: argument 0 itself
+ * when it has the room (updated in place), else a bigger copy
+ */
+static LrState *
+lr_state_with_room(FunctionCallInfo fcinfo, int64 extra)
+{
+	LrState    *s = cs_working_state(fcinfo, &logrank_state_type, 0, extra);
+
+	if ((int64) s->used + extra <= s->cap)
+		return s;
+	return lr_make_working(s, 0, extra);
 }
 
 static void
@@ -296,14 +315,14 @@ lr_accum(FunctionCallInfo fcinfo, int nargs)
 	int64		bytes;
 	LrRecord   *r;
 
-	(void) cs_agg_context(fcinfo);
+	cs_require_agg(fcinfo);
 	if (PG_ARGISNULL(1) || (nargs >= 2 && PG_ARGISNULL(2)) || (nargs >= 4 && PG_ARGISNULL(3)))
 	{
 		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
 	}
-	fname = lr_fname(fcinfo);
+	fname = cs_agg_name(fcinfo, "logrank_chisq");
 	if (nargs >= 2)
 	{
 		rho = PG_GETARG_FLOAT8(2);
@@ -382,15 +401,11 @@ logrank_combine(PG_FUNCTION_ARGS)
 	const char *fname;
 	LrState    *s;
 	LrState    *other;
+	Datum		result;
 
-	(void) cs_agg_context(fcinfo);
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-	}
-	fname = lr_fname(fcinfo);
+	if (cs_working_combine_nulls(fcinfo, &logrank_state_type, &result))
+		return result;
+	fname = cs_agg_name(fcinfo, "logrank_chisq");
 	other = lr_read(PG_GETARG_DATUM(1));
 	s = lr_state_with_room(fcinfo, other->used);
 	if (s->ngroups > 0 && other->ngroups > 0 &&
@@ -496,25 +511,15 @@ lr_merge(const LrRecord *a, const LrRecord *b)
 }
 
 /*
- * The chi-square statistic and its degrees of freedom; false when there is
- * no test (fewer than two groups with an expected count, or a singular
- * variance, where R's survdiff reports no p-value or fails).
+ * Step 1: the state's rows as groups, sorted by stratum and group name;
+ * the rows of one (grp, stratum) merged into one.  Returns their number.
  */
-static bool
-lr_statistic(const char *fname, LrState *s, double *chisq, int *df)
+static int32
+lr_collect_groups(LrState *s, LrGroup *g)
 {
-	LrGroup    *g = palloc(sizeof(LrGroup) * Max(s->ngroups, 1));
 	int32		ng = 0;
-	int32		k = 0;
-	int32		nstrata = 0;
 	int32		off = 0;
-	CsSum	   *diff;
-	double	   *expected;
-	CsSum	   *var;
-	int32	   *keep;
-	int32		m = 0;
-	double	   *a;
-	double	   *z;
+	int32		n = 0;
 
 	for (int32 i = 0; i < s->ngroups; i++)
 	{
@@ -529,23 +534,31 @@ lr_statistic(const char *fname, LrState *s, double *chisq, int *df)
 		ng++;
 	}
 	qsort(g, ng, sizeof(LrGroup), lr_group_cmp);
-
-	/* merge the rows of one (grp, stratum); number the groups and strata */
-	if (s->flags & LR_FLAG_KEYS)
+	if (!(s->flags & LR_FLAG_KEYS))
+		return ng;
+	for (int32 i = 0; i < ng; i++)
 	{
-		int32		n = 0;
-
-		for (int32 i = 0; i < ng; i++)
-		{
-			if (n > 0 &&
-				lr_bytes_cmp(g[i].grp, g[i].grp_len, g[n - 1].grp, g[n - 1].grp_len) == 0 &&
-				lr_bytes_cmp(g[i].stratum, g[i].stratum_len, g[n - 1].stratum, g[n - 1].stratum_len) == 0)
-				g[n - 1].rec = lr_merge(g[n - 1].rec, g[i].rec);
-			else
-				g[n++] = g[i];
-		}
-		ng = n;
+		if (n > 0 &&
+			lr_bytes_cmp(g[i].grp, g[i].grp_len, g[n - 1].grp, g[n - 1].grp_len) == 0 &&
+			lr_bytes_cmp(g[i].stratum, g[i].stratum_len, g[n - 1].stratum, g[n - 1].stratum_len) == 0)
+			g[n - 1].rec = lr_merge(g[n - 1].rec, g[i].rec);
+		else
+			g[n++] = g[i];
 	}
+	return n;
+}
+
+/*
+ * Step 2: number the strata (in order) and the groups of the test (the
+ * same grp in another stratum is the same group).  Returns k, the number
+ * of groups compared.
+ */
+static int32
+lr_number_groups(const char *fname, LrGroup *g, int32 ng, bool keys)
+{
+	int32		nstrata = 0;
+	int32		k = 0;
+
 	for (int32 i = 0; i < ng; i++)
 	{
 		if (i == 0 || lr_bytes_cmp(g[i].stratum, g[i].stratum_len,
@@ -553,16 +566,12 @@ lr_statistic(const char *fname, LrState *s, double *chisq, int *df)
 			nstrata++;
 		g[i].stratum_no = nstrata - 1;
 		g[i].index = -1;
-		if (s->flags & LR_FLAG_KEYS)
-		{
-			/* the same grp in another stratum is the same group */
-			for (int32 j = 0; j < i; j++)
-				if (lr_bytes_cmp(g[i].grp, g[i].grp_len, g[j].grp, g[j].grp_len) == 0)
-				{
-					g[i].index = g[j].index;
-					break;
-				}
-		}
+		for (int32 j = 0; keys && j < i; j++)
+			if (lr_bytes_cmp(g[i].grp, g[i].grp_len, g[j].grp, g[j].grp_len) == 0)
+			{
+				g[i].index = g[j].index;
+				break;
+			}
 		if (g[i].index < 0)
 		{
 			if (k >= LR_MAX_K)
@@ -573,13 +582,18 @@ lr_statistic(const char *fname, LrState *s, double *chisq, int *df)
 			g[i].index = k++;
 		}
 	}
+	return k;
+}
 
-	/*
-	 * At risk from each point of each row on: risk[j] = (weight leaving at
-	 * or after t_j) - (weight entering at or after t_j), summed backwards as
-	 * R does, is the weight at risk at t_j and at any t between t_(j-1) and
-	 * t_j (clamped, against rounding, to at least those who leave at t_j).
-	 */
+/*
+ * Step 3: at risk from each point of each row on: risk[j] = (weight leaving
+ * at or after t_j) - (weight entering at or after t_j), summed backwards as
+ * R does, is the weight at risk at t_j and at any t between t_(j-1) and t_j
+ * (clamped, against rounding, to at least those who leave at t_j).
+ */
+static void
+lr_risk_sets(LrGroup *g, int32 ng)
+{
 	for (int32 i = 0; i < ng; i++)
 	{
 		LrRecord   *r = g[i].rec;
@@ -594,99 +608,124 @@ lr_statistic(const char *fname, LrState *s, double *chisq, int *df)
 			g[i].risk[j] = exits - entries;
 		}
 	}
+}
 
-	diff = palloc0(sizeof(CsSum) * Max(k, 1));
-	expected = palloc0(sizeof(double) * Max(k, 1));
-	var = palloc0(sizeof(CsSum) * Max(k * k, 1));
-	{
-		int32	   *pos = palloc0(sizeof(int32) * Max(ng, 1));
-		double	   *n_g = palloc0(sizeof(double) * Max(k, 1));
-		double	   *d_g = palloc0(sizeof(double) * Max(k, 1));
-		int32		first = 0;
+/* The sums of the test over the event times, and the walk's scratch space */
+typedef struct LrSums
+{
+	int32		k;
+	double		rho;
+	CsSum	   *diff;			/* O_g - E_g */
+	double	   *expected;		/* E_g */
+	CsSum	   *var;			/* V, k x k */
+	int32	   *pos;			/* next point of each row */
+	double	   *n_g;			/* at risk per group at the time */
+	double	   *d_g;			/* events per group at the time */
+} LrSums;
 
-		while (first < ng)
-		{
-			int32		last = first;
-			double		km = 1.0;
+/* One event time t of a stratum with d events among n at risk, weight w */
+static void
+lr_add_time(LrSums *sm, double n, double d, double w)
+{
+	int32		k = sm->k;
 
-			while (last < ng && g[last].stratum_no == g[first].stratum_no)
-				last++;
-			for (;;)
-			{
-				double		t = DBL_MAX;
-				bool		any = false;
-				double		n = 0.0;
-				double		d = 0.0;
-				double		w;
-
-				CHECK_FOR_INTERRUPTS();
-				for (int32 i = first; i < last; i++)
-					if (pos[i] < g[i].rec->npoints && g[i].rec->points[pos[i]].t <= t)
-					{
-						t = g[i].rec->points[pos[i]].t;
-						any = true;
-					}
-				if (!any)
-					break;
-				memset(n_g, 0, sizeof(double) * k);
-				memset(d_g, 0, sizeof(double) * k);
-				for (int32 i = first; i < last; i++)
-				{
-					LrRecord   *r = g[i].rec;
-
-					if (pos[i] >= r->npoints)
-						continue;
-					if (r->points[pos[i]].t == t)
-					{
-						SurvDataPoint *p = &r->points[pos[i]];
-
-						n_g[g[i].index] += Max(g[i].risk[pos[i]], p->churned + p->censored);
-						d_g[g[i].index] += p->churned;
-						pos[i]++;
-					}
-					else
-						n_g[g[i].index] += Max(g[i].risk[pos[i]], 0.0);
-				}
-				for (int32 h = 0; h < k; h++)
-				{
-					n += n_g[h];
-					d += d_g[h];
-				}
-				if (d <= 0.0 || n <= 0.0)
-					continue;
-				w = s->rho == 0.0 ? 1.0 : pow(km, s->rho);
-				for (int32 h = 0; h < k; h++)
-				{
-					cs_sum_add(&diff[h], w * (d_g[h] - d * n_g[h] / n));
-					expected[h] += w * d * n_g[h] / n;
-				}
-				if (n > 1.0)
-				{
-					double		w2 = w * w;
-
-					for (int32 h = 0; h < k; h++)
-					{
-						double		tmp;
-
-						if (n_g[h] == 0.0)
-							continue;
-						tmp = w2 * d * n_g[h] * (n - d) / (n * (n - 1.0));
-						cs_sum_add(&var[h * k + h], tmp);
-						for (int32 l = 0; l < k; l++)
-							if (n_g[l] != 0.0)
-								cs_sum_add(&var[h * k + l], -tmp * n_g[l] / n);
-					}
-				}
-				km *= (n - d) / n;
-			}
-			first = last;
-		}
-	}
-
-	/* the groups with an expected count, less the first of them */
-	keep = palloc(sizeof(int32) * Max(k, 1));
 	for (int32 h = 0; h < k; h++)
-		if (expected[h] > 0.0)
+	{
+		cs_sum_add(&sm->diff[h], w * (sm->d_g[h] - d * sm->n_g[h] / n));
+		sm->expected[h] += w * d * sm->n_g[h] / n;
+	}
+	if (n <= 1.0)
+		return;
+	for (int32 h = 0; h < k; h++)
+	{
+		double		tmp;
+
+		if (sm->n_g[h] == 0.0)
+			continue;
+		tmp = w * w * d * sm->n_g[h] * (n - d) / (n * (n - 1.0));
+		cs_sum_add(&sm->var[h * k + h], tmp);
+		for (int32 l = 0; l < k; l++)
+			if (sm->n_g[l] != 0.0)
+				cs_sum_add(&sm->var[h * k + l], -tmp * sm->n_g[l] / n);
+	}
+}
+
+/*
+ * Step 4: walk the distinct times of the stratum of rows first..last-1 in
+ * order, adding each event time to the sums, with the stratum's pooled
+ * Kaplan-Meier curve S(t-) for the Fleming-Harrington weight.
+ */
+static void
+lr_walk_stratum(const LrGroup *g, int32 first, int32 last, LrSums *sm)
+{
+	double		km = 1.0;
+
+	for (;;)
+	{
+		double		t = DBL_MAX;
+		bool		any = false;
+		double		n = 0.0;
+		double		d = 0.0;
+
+		CHECK_FOR_INTERRUPTS();
+		for (int32 i = first; i < last; i++)
+			if (sm->pos[i] < g[i].rec->npoints && g[i].rec->points[sm->pos[i]].t <= t)
+			{
+				t = g[i].rec->points[sm->pos[i]].t;
+				any = true;
+			}
+		if (!any)
+			break;
+		memset(sm->n_g, 0, sizeof(double) * sm->k);
+		memset(sm->d_g, 0, sizeof(double) * sm->k);
+		for (int32 i = first; i < last; i++)
+		{
+			LrRecord   *r = g[i].rec;
+			int32		j = sm->pos[i];
+
+			if (j >= r->npoints)
+				continue;
+			if (r->points[j].t == t)
+			{
+				SurvDataPoint *p = &r->points[j];
+
+				sm->n_g[g[i].index] += Max(g[i].risk[j], p->churned + p->censored);
+				sm->d_g[g[i].index] += p->churned;
+				sm->pos[i]++;
+			}
+			else
+				sm->n_g[g[i].index] += Max(g[i].risk[j], 0.0);
+		}
+		for (int32 h = 0; h < sm->k; h++)
+		{
+			n += sm->n_g[h];
+			d += sm->d_g[h];
+		}
+		if (d <= 0.0 || n <= 0.0)
+			continue;
+		lr_add_time(sm, n, d, sm->rho == 0.0 ? 1.0 : pow(km, sm->rho));
+		km *= (n - d) / n;
+	}
+}
+
+/*
+ * Step 5: the quadratic form z' V^-1 z over the groups with an expected
+ * count, less the first of them; false when fewer than two are left or V is
+ * not clearly positive definite (Cholesky: z' A^-1 z = |L^-1 z|^2).
+ */
+static bool
+lr_quadratic_form(const LrSums *sm, double *chisq, int *df)
+{
+	int32		k = sm->k;
+	int32	   *keep = palloc(sizeof(int32) * Max(k, 1));
+	int32		m = 0;
+	double	   *a;
+	double	   *z;
+	double		maxdiag = 0.0;
+	double		sum = 0.0;
+
+	for (int32 h = 0; h < k; h++)
+		if (sm->expected[h] > 0.0)
 			keep[m++] = h;
 	if (m < 2)
 		return false;
@@ -696,34 +735,62 @@ lr_statistic(const char *fname, LrState *s, double *chisq, int *df)
 	z = palloc(sizeof(double) * m);
 	for (int32 i = 0; i < m; i++)
 	{
-		z[i] = cs_sum_value(&diff[keep[i + 1]]);
+		z[i] = cs_sum_value(&sm->diff[keep[i + 1]]);
 		for (int32 j = 0; j < m; j++)
-			a[i * m + j] = cs_sum_value(&var[keep[i + 1] * k + keep[j + 1]]);
+			a[i * m + j] = cs_sum_value(&sm->var[keep[i + 1] * k + keep[j + 1]]);
 	}
-
-	/* Cholesky: z' A^-1 z = |L^-1 z|^2; no test if A is not positive definite */
+	for (int32 i = 0; i < m; i++)
+		maxdiag = Max(maxdiag, a[i * m + i]);
+	if (!isfinite(maxdiag) || cs_cholesky(a, m, 1e-12 * maxdiag) >= 0)
+		return false;
+	for (int32 i = 0; i < m; i++)
 	{
-		double		maxdiag = 0.0;
-		double		sum = 0.0;
+		double		v = z[i];
 
-		for (int32 i = 0; i < m; i++)
-			maxdiag = Max(maxdiag, a[i * m + i]);
-		if (!isfinite(maxdiag) || cs_cholesky(a, m, 1e-12 * maxdiag) >= 0)
-			return false;
-		for (int32 i = 0; i < m; i++)
-		{
-			double		v = z[i];
-
-			for (int32 l = 0; l < i; l++)
-				v -= a[i * m + l] * z[l];
-			z[i] = v / a[i * m + i];
-			sum += z[i] * z[i];
-		}
-		if (!isfinite(sum))
-			return false;
-		*chisq = sum;
+		for (int32 l = 0; l < i; l++)
+			v -= a[i * m + l] * z[l];
+		z[i] = v / a[i * m + i];
+		sum += z[i] * z[i];
 	}
+	if (!isfinite(sum))
+		return false;
+	*chisq = sum;
 	return true;
+}
+
+/*
+ * The chi-square statistic and its degrees of freedom; false when there is
+ * no test (fewer than two groups with an expected count, or a singular
+ * variance, where R's survdiff reports no p-value or fails).
+ */
+static bool
+lr_statistic(const char *fname, LrState *s, double *chisq, int *df)
+{
+	LrGroup    *g = palloc(sizeof(LrGroup) * Max(s->ngroups, 1));
+	int32		ng = lr_collect_groups(s, g);
+	int32		k = lr_number_groups(fname, g, ng, (s->flags & LR_FLAG_KEYS) != 0);
+	LrSums		sm;
+	int32		first = 0;
+
+	lr_risk_sets(g, ng);
+	sm.k = k;
+	sm.rho = s->rho;
+	sm.diff = palloc0(sizeof(CsSum) * Max(k, 1));
+	sm.expected = palloc0(sizeof(double) * Max(k, 1));
+	sm.var = palloc0(sizeof(CsSum) * Max(k * k, 1));
+	sm.pos = palloc0(sizeof(int32) * Max(ng, 1));
+	sm.n_g = palloc0(sizeof(double) * Max(k, 1));
+	sm.d_g = palloc0(sizeof(double) * Max(k, 1));
+	while (first < ng)
+	{
+		int32		last = first;
+
+		while (last < ng && g[last].stratum_no == g[first].stratum_no)
+			last++;
+		lr_walk_stratum(g, first, last, &sm);
+		first = last;
+	}
+	return lr_quadratic_form(&sm, chisq, df);
 }
 
 PG_FUNCTION_INFO_V1(logrank_chisq_final);
@@ -733,7 +800,7 @@ logrank_chisq_final(PG_FUNCTION_ARGS)
 	double		chisq;
 	int			df;
 
-	if (!lr_statistic(lr_fname(fcinfo), lr_read(PG_GETARG_DATUM(0)), &chisq, &df))
+	if (!lr_statistic(cs_agg_name(fcinfo, "logrank_chisq"), lr_read(PG_GETARG_DATUM(0)), &chisq, &df))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(chisq);
 }
@@ -745,7 +812,7 @@ logrank_p_value_final(PG_FUNCTION_ARGS)
 	double		chisq;
 	int			df;
 
-	if (!lr_statistic(lr_fname(fcinfo), lr_read(PG_GETARG_DATUM(0)), &chisq, &df))
+	if (!lr_statistic(cs_agg_name(fcinfo, "logrank_chisq"), lr_read(PG_GETARG_DATUM(0)), &chisq, &df))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(cs_chisq_upper_tail(chisq, df));
 }

@@ -152,6 +152,7 @@ fit_table_deserialize(bytea *b, MemoryContext cxt, const char *what, FitPointChe
 		cs_parse_fail(&ps, "The point count " INT64_FORMAT " does not match the size.", n);
 
 	t = MemoryContextAllocZero(cxt, sizeof(FitTable));
+	t->hdr.owner = cxt;			/* a context of its own, adopted by combine */
 	t->points = fit_points_create(cxt, (uint32) Min(Max(n, FIT_INITIAL_POINTS), PG_UINT32_MAX / 2), NULL);
 	for (int64 i = 0; i < n; i++)
 	{
@@ -625,6 +626,117 @@ max_abs(const double *v, int n)
 	return m;
 }
 
+typedef double PredMatrix[PRED_MAX_PARAMS][PRED_MAX_PARAMS];
+
+static void
+bfgs_identity(PredMatrix H, int n)
+{
+	memset(H, 0, sizeof(double) * PRED_MAX_PARAMS * PRED_MAX_PARAMS);
+	for (int i = 0; i < n; i++)
+		H[i][i] = 1.0;
+}
+
+/*
+ * The search direction p = -H g, or steepest descent (H reset) when that
+ * is not a descent direction, scaled to at most a factor e^2 per parameter
+ * and step; returns the slope g'p.
+ */
+static double
+bfgs_direction(PredMatrix H, int n, const double *g, double *p)
+{
+	double		gp = 0.0;
+	double		pmax;
+
+	for (int i = 0; i < n; i++)
+	{
+		p[i] = 0.0;
+		for (int j = 0; j < n; j++)
+			p[i] -= H[i][j] * g[j];
+		gp += p[i] * g[i];
+	}
+	if (!(gp < 0))
+	{
+		/* not a descent direction: restart from steepest descent */
+		bfgs_identity(H, n);
+		gp = 0.0;
+		for (int i = 0; i < n; i++)
+		{
+			p[i] = -g[i];
+			gp -= g[i] * g[i];
+		}
+	}
+	pmax = max_abs(p, n);
+	if (pmax > 2.0)
+	{
+		for (int i = 0; i < n; i++)
+			p[i] *= 2.0 / pmax;
+		gp *= 2.0 / pmax;
+	}
+	return gp;
+}
+
+/*
+ * Backtracking (Armijo) from theta along p: the accepted point, its value
+ * and gradient in xn, *fnew and gn; false when no step decreases f at
+ * double precision.
+ */
+static bool
+bfgs_line_search(PredOpt *o, const double *theta, const double *p, double f, double gp,
+				 double *xn, double *fnew, double *gn)
+{
+	double		step = 1.0;
+
+	for (int k = 0; k < 60; k++)
+	{
+		for (int i = 0; i < o->n; i++)
+			xn[i] = theta[i] + step * p[i];
+		*fnew = opt_eval(o, xn, gn);
+		if (*fnew <= f + 1e-4 * step * gp)
+			return true;
+		step *= 0.5;
+	}
+	return false;
+}
+
+/*
+ * The BFGS update of the inverse Hessian for the step s and the change of
+ * gradient y (skipped unless s'y > 0); the first one scales the identity
+ * to s'y / y'y first.
+ */
+static void
+bfgs_update(PredMatrix H, int n, const double *s, const double *y, bool *first)
+{
+	double		sy = 0.0;
+	double		Hy[PRED_MAX_PARAMS];
+	double		yHy = 0.0;
+
+	for (int i = 0; i < n; i++)
+		sy += s[i] * y[i];
+	if (!(sy > 1e-300))
+		return;
+	if (*first)
+	{
+		double		yy = 0.0;
+
+		for (int i = 0; i < n; i++)
+			yy += y[i] * y[i];
+		for (int i = 0; i < n; i++)
+			H[i][i] = sy / yy;
+		*first = false;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		Hy[i] = 0.0;
+		for (int j = 0; j < n; j++)
+			Hy[i] += H[i][j] * y[j];
+		yHy += y[i] * Hy[i];
+	}
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < n; j++)
+			H[i][j] += ((sy + yHy) * s[i] * s[j]) / (sy * sy)
+				- (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
+}
+
 /*
  * BFGS on the inverse Hessian with a backtracking (Armijo) line search,
  * from theta; leaves the point, its value and gradient in theta, *fout and
@@ -634,7 +746,7 @@ max_abs(const double *v, int n)
  */
 static bool
 opt_bfgs(PredOpt *o, double *theta, double *fout, double *g,
-		 double H[PRED_MAX_PARAMS][PRED_MAX_PARAMS], bool have_H,
+		 PredMatrix H, bool have_H,
 		 const char *fname, const char *const *names, bool strict)
 {
 	int			n = o->n;
@@ -655,103 +767,27 @@ opt_bfgs(PredOpt *o, double *theta, double *fout, double *g,
 		return false;
 	}
 	if (!have_H)
-	{
-		memset(H, 0, sizeof(double) * PRED_MAX_PARAMS * PRED_MAX_PARAMS);
-		for (int i = 0; i < n; i++)
-			H[i][i] = 1.0;
-	}
+		bfgs_identity(H, n);
 
 	for (int iter = 0; iter < 500; iter++)
 	{
-		double		gp = 0.0,
-					step = 1.0,
-					fnew = 0.0,
-					sy = 0.0,
-					pmax;
-		bool		accepted = false;
+		double		fnew = 0.0;
+		double		gp;
 
 		if (max_abs(g, n) <= 1e-10)
 		{
 			converged = true;
 			break;
 		}
-		for (int i = 0; i < n; i++)
-		{
-			p[i] = 0.0;
-			for (int j = 0; j < n; j++)
-				p[i] -= H[i][j] * g[j];
-			gp += p[i] * g[i];
-		}
-		if (!(gp < 0))
-		{
-			/* not a descent direction: restart from steepest descent */
-			memset(H, 0, sizeof(double) * PRED_MAX_PARAMS * PRED_MAX_PARAMS);
-			gp = 0.0;
-			for (int i = 0; i < n; i++)
-			{
-				H[i][i] = 1.0;
-				p[i] = -g[i];
-				gp -= g[i] * g[i];
-			}
-		}
-		/* at most a factor e^2 per parameter and step */
-		pmax = max_abs(p, n);
-		if (pmax > 2.0)
-		{
-			for (int i = 0; i < n; i++)
-				p[i] *= 2.0 / pmax;
-			gp *= 2.0 / pmax;
-		}
-		for (int k = 0; k < 60; k++)
-		{
-			for (int i = 0; i < n; i++)
-				xn[i] = theta[i] + step * p[i];
-			fnew = opt_eval(o, xn, gn);
-			if (fnew <= f + 1e-4 * step * gp)
-			{
-				accepted = true;
-				break;
-			}
-			step *= 0.5;
-		}
-		if (!accepted)
-		{
-			/* no decrease left at double precision: Newton decides */
-			break;
-		}
+		gp = bfgs_direction(H, n, g, p);
+		if (!bfgs_line_search(o, theta, p, f, gp, xn, &fnew, gn))
+			break;				/* no decrease left at double precision: Newton decides */
 		for (int i = 0; i < n; i++)
 		{
 			s[i] = xn[i] - theta[i];
 			y[i] = gn[i] - g[i];
-			sy += s[i] * y[i];
 		}
-		if (sy > 1e-300)
-		{
-			double		Hy[PRED_MAX_PARAMS];
-			double		yHy = 0.0;
-
-			if (first)
-			{
-				double		yy = 0.0;
-
-				for (int i = 0; i < n; i++)
-					yy += y[i] * y[i];
-				for (int i = 0; i < n; i++)
-					H[i][i] = sy / yy;
-				first = false;
-			}
-			for (int i = 0; i < n; i++)
-			{
-				Hy[i] = 0.0;
-				for (int j = 0; j < n; j++)
-					Hy[i] += H[i][j] * y[j];
-				yHy += y[i] * Hy[i];
-			}
-			for (int i = 0; i < n; i++)
-				for (int j = 0; j < n; j++)
-					H[i][j] += ((sy + yHy) * s[i] * s[j]) / (sy * sy)
-						- (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
-		}
+		bfgs_update(H, n, s, y, &first);
 		memcpy(theta, xn, sizeof(double) * n);
 		memcpy(g, gn, sizeof(double) * n);
 

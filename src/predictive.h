@@ -28,6 +28,7 @@ typedef struct FitPoint
  */
 typedef struct FitTable
 {
+	CsInternalState hdr;		/* first: see cs_combine_internal_nulls() */
 	struct fit_points_hash *points;
 	int64		customers;		/* total weight */
 } FitTable;

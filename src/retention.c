@@ -104,10 +104,7 @@ retention_validate(CsParse *ps, const RetentionSummary *s)
 static pg_noinline void
 retention_bad_mrr(FunctionCallInfo fcinfo, const char *what, double v)
 {
-	Aggref	   *aggref = AggGetAggref(fcinfo);
-	char	   *fname = aggref ? get_func_name(aggref->aggfnoid) : NULL;
-
-	cs_require_nonnegative(fname ? fname : "retention_agg", what, v);
+	cs_require_nonnegative(cs_agg_name(fcinfo, "retention_agg"), what, v);
 	elog(ERROR, "%s %g reported as invalid", what, v);
 }
 
@@ -135,8 +132,7 @@ retention_accum(PG_FUNCTION_ARGS)
 	else
 	{
 		/* modifying the state in place is only safe inside an aggregate */
-		if (unlikely(fcinfo->context == NULL || !IsA(fcinfo->context, AggState)))
-			(void) cs_agg_context(fcinfo);
+		cs_require_agg(fcinfo);
 		state = (RetentionSummary *) PG_GETARG_POINTER(0);
 		if (unlikely(PG_ARGISNULL(1) || PG_ARGISNULL(2)))
 			PG_RETURN_POINTER(state);

@@ -23,8 +23,9 @@ typedef struct SurvDataPoint
 
 /*
  * A validated summary, as read by survival_data_read(): `initial` is the
- * weight of customers at risk from the start (those without an entry time;
- * a customer with entry 0 is in points[t = 0].entered: at risk after 0),
+ * weight of customers at risk from the start (those without an entry time,
+ * and since 1.3 those with entry 0; a value stored by 1.2 keeps its
+ * customers with entry 0 in points[t = 0].entered: at risk after 0),
  * points are sorted by t, distinct.  The weight at risk at time t is
  *   initial + sum of entered over points with p.t < t
  *           - sum of (churned + censored) over points with p.t < t

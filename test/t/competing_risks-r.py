@@ -38,6 +38,9 @@ st <- factor(ifelse(is.na(d$reason), "censor", d$reason), levels = c("censor", l
 late <- any(!is.na(d$entry))
 if (late) {
   d$entry[is.na(d$entry)] <- 0
+  # entry 0 means observed from the start, also for a duration of 0, which
+  # R's Surv(0, 0, status) refuses (NA): written as -1 where such rows are
+  if (any(d$entry == 0 & d$duration == 0)) d$entry[d$entry == 0] <- -1
   f <- survfit(Surv(d$entry, d$duration, st) ~ 1, id = seq_len(nrow(d)))
 } else f <- survfit(Surv(d$duration, st) ~ 1)
 g <- function(x) ifelse(is.na(x), "NA", sprintf("%.17g", x))
@@ -246,6 +249,14 @@ def main():
         sets["late-after-zero"] = [("0.0", "1.0", "a"), ("0.5", "2.0", "a"), ("1.0", "2.0", "b"),
                                    ("1.0", "2.0", "a"), ("2.0", "3.0", "a"), ("2.5", "4.0", ""),
                                    ("2.0", "5.0", "b"), ("3.0", "5.0", "")]
+        # entry 0 with duration 0 (1.3: observed from the start, counted as in
+        # the two-argument form): churned and censored at age 0, beside late
+        # entries and entry-0 rows of other durations
+        rnd = random.Random(9)
+        sets["late-zero-duration"] = [("0.0", "0.0", "a"), ("0.0", "0.0", ""), ("0.0", "0.0", "b")] + \
+            [("0.0", repr(float(rnd.randint(0, 6))), rnd.choice(["", "a", "b"])) for _ in range(40)] + \
+            [(repr(float(e)), repr(float(e + rnd.randint(1, 4))), rnd.choice(["", "a", "b"]))
+             for e in (rnd.randint(1, 4) for _ in range(25))]
         sets["late-only"] = [(repr(float(e)), repr(float(d)), r) for e, d, r in
                              [(1, 3, "x"), (1, 4, ""), (2, 4, "y"), (2, 5, "x"), (3, 6, ""),
                               (3, 6, "y"), (4, 7, "x"), (1, 7, ""), (5, 8, "y"), (6, 9, "")]]

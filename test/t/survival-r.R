@@ -28,6 +28,11 @@ for (f in list.files(dir, pattern = "\\.csv$")) {
     has_entry <- !all(is.na(d$entry))
     has_weight <- !all(is.na(d$weight))
     w <- if (has_weight) d$weight else rep(1, nrow(d))
+    # entry 0 means observed from the start, also for a duration of 0,
+    # which R's Surv(0, 0, event) refuses (NA): written as -1 where the
+    # data have such rows (the same risk sets; elsewhere 0 is R's own form)
+    if (has_entry && any(!is.na(d$entry) & d$entry == 0 & d$duration == 0))
+        d$entry[!is.na(d$entry) & d$entry == 0] <- -1
     for (ct in c("log-log", "log", "plain")) {
         fit <- if (has_entry)
             survfit(Surv(entry, duration, churned) ~ 1, data = d, weights = w,

@@ -114,6 +114,24 @@ def datasets():
     sets["all_churned"] = [(None, rng.randint(1, 9), True, None) for _ in range(20)]
     sets["all_churned_late"] = [(e, e + rng.randint(1, 4), True, None)
                                 for e in (rng.randint(0, 5) for _ in range(25))]
+    # entry 0 means observed from the start for any duration >= 0, also 0
+    # (1.3): such a row counts as in the two-argument form, churn at age 0
+    # included.  R refuses Surv(0, 0, event) (NA, with a warning), so the R
+    # side writes those entries as -1 (at risk from before any time), which
+    # is the same convention: zero-length rows churned and censored at 0,
+    # entries 0 at other durations, and late entries beside them
+    rows = [(0, rng.randint(0, 6), rng.random() < 0.5, None) for _ in range(40)]
+    rows += [(0, 0, True, None), (0, 0, False, None)]
+    rows += [(e, e + rng.randint(1, 5), rng.random() < 0.5, None)
+             for e in (rng.randint(1, 4) for _ in range(20))]
+    sets["zero_entry_late"] = rows
+    sets["zero_entry_only"] = [(0, rng.randint(0, 4), rng.random() < 0.6, None) for _ in range(30)]
+    rows = []
+    for i in range(45):
+        e = 0 if i % 3 else rng.randint(1, 3)
+        rows.append((e, rng.randint(0, 7) if e == 0 else e + rng.randint(1, 4),
+                     rng.random() < 0.5, round(rng.uniform(0.2, 3), 3)))
+    sets["zero_entry_weighted"] = rows
     # S = 0.5 exactly from 32 to 34: R's median is the midpoint 33, ours 32
     sets["half"] = [(None, 9, True, None), (None, 19, True, None), (None, 32, True, None),
                     (None, 34, True, None), (None, 48, False, None), (None, 50, False, None)]
@@ -146,7 +164,7 @@ def entered_expected(rows, times):
         tot = 0.0
         for e, d, c, w in rows:
             w = 1.0 if w is None else w
-            e = -math.inf if e is None else e
+            e = -math.inf if e is None or e == 0 else e   # entry 0: from the start
             if e < t and (prev is None or e >= prev):
                 tot += w
         out.append(tot)
