@@ -555,7 +555,7 @@ cox_fit_serialize(PG_FUNCTION_ARGS)
 		names_send(&buf, &st->clusters);
 	}
 	pq_sendint64(&buf, st->nrows);
-	enlargeStringInfo(&buf, (int) Min((int64) st->nrows * st->width * 8, MaxAllocSize / 2));
+	enlargeStringInfo(&buf, (int) Min((int64) st->nrows * st->width * 8, (int64) (MaxAllocSize / 2)));
 	for (int64 i = 0; i < st->nrows; i++)
 	{
 		const double *row = st->rows + i * st->width;
@@ -1749,7 +1749,7 @@ cox_fit_model(const CoxFitState *st)
 	}
 
 	/* the robust variance: dfbeta residuals summed per cluster */
-	csum = palloc0_extended(sizeof(double) * Max(nclusters, 1) * p, MCXT_ALLOC_HUGE);
+	csum = palloc_extended(sizeof(double) * Max(nclusters, 1) * p, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	cox_score_residuals(&f, &tm, cluster, csum);
 	for (int64 c = 0; c < nclusters; c++)
 	{
