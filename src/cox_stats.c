@@ -140,6 +140,83 @@ cox_weight(const CoxData *d, int i)
 	return d->weight ? d->weight[i] : 1.0;
 }
 
+/*
+ * R's coxph refuses weights of 0, so R's answer for a fit with such rows is
+ * the answer without them: they are dropped here (in the concordance they
+ * would add nothing; in cox.zph they would count in the unweighted
+ * Kaplan-Meier curve of the time transform and in Efron's steps).  Returns
+ * d itself when every weight is positive, else a compacted copy in *buf
+ * (lp, when given, compacted alongside into *lp_out).
+ */
+static const CoxData *
+cox_positive_weights(const CoxData *d, CoxData *buf,
+					 const double *lp, const double **lp_out)
+{
+	int			n = d->n;
+	int			m = 0;
+	int			k = 0;
+	double	   *entry = NULL;
+	double	   *duration;
+	bool	   *event;
+	double	   *weight;
+	int		   *stratum = NULL;
+	int		   *cluster = NULL;
+	double	   *x;
+	double	   *lp2 = NULL;
+
+	if (lp_out)
+		*lp_out = lp;
+	if (d->weight == NULL)
+		return d;
+	for (int i = 0; i < n; i++)
+		m += d->weight[i] > 0.0;
+	if (m == n)
+		return d;
+
+	*buf = *d;
+	duration = cox_alloc(m, sizeof(double));
+	event = cox_alloc(m, sizeof(bool));
+	weight = cox_alloc(m, sizeof(double));
+	x = cox_alloc((Size) m * Max(d->p, 1), sizeof(double));
+	if (d->entry)
+		entry = cox_alloc(m, sizeof(double));
+	if (d->stratum)
+		stratum = cox_alloc(m, sizeof(int));
+	if (d->cluster)
+		cluster = cox_alloc(m, sizeof(int));
+	if (lp)
+		lp2 = cox_alloc(m, sizeof(double));
+	for (int i = 0; i < n; i++)
+	{
+		if (!(d->weight[i] > 0.0))
+			continue;
+		duration[k] = d->duration[i];
+		event[k] = d->event[i];
+		weight[k] = d->weight[i];
+		memcpy(x + (Size) k * d->p, d->x + (Size) i * d->p, sizeof(double) * d->p);
+		if (entry)
+			entry[k] = d->entry[i];
+		if (stratum)
+			stratum[k] = d->stratum[i];
+		if (cluster)
+			cluster[k] = d->cluster[i];
+		if (lp2)
+			lp2[k] = lp[i];
+		k++;
+	}
+	buf->n = m;
+	buf->entry = entry;
+	buf->duration = duration;
+	buf->event = event;
+	buf->weight = weight;
+	buf->stratum = stratum;
+	buf->cluster = cluster;
+	buf->x = x;
+	if (lp_out)
+		*lp_out = lp2;
+	return buf;
+}
+
 /* re-key a (sorted) array by stratum and sort it again, stably */
 static void
 cox_sort_by_stratum(const CoxData *d, CoxKey *a, CoxKey *tmp)
@@ -230,9 +307,12 @@ cox_fenwick_split(const CoxFenwick *f, int base, int rank, double total,
 }
 
 void
-cox_concordance(const CoxData *d, const double *lp,
+cox_concordance(const CoxData *data, const double *lp_all,
 				double *concordance, double *std_error)
 {
+	CoxData		buf;
+	const double *lp;
+	const CoxData *d = cox_positive_weights(data, &buf, lp_all, &lp);
 	int			n = d->n;
 	bool		late = cox_late_entry(d);
 	CoxKey	   *order = cox_alloc(n, sizeof(CoxKey));
@@ -659,9 +739,11 @@ cox_zph_km(const CoxData *d, bool late, double *g)
 }
 
 void
-cox_zph(const CoxData *d, const double *beta, const double *var,
+cox_zph(const CoxData *data, const double *beta, const double *var,
 		double *chisq, int *df)
 {
+	CoxData		buf;
+	const CoxData *d = cox_positive_weights(data, &buf, NULL, NULL);
 	int			n = d->n;
 	int			p = d->p;
 	int			p2 = 2 * p;
