@@ -1437,6 +1437,7 @@ cox_fit_model(const CoxFitState *st)
 	CsSum	   *msum;
 	CsSum		wsum = {0, 0};
 	double	   *means,
+			   *umeans,
 			   *scale;
 	int64		nevent = 0;
 	bool		whole = true;
@@ -1518,6 +1519,16 @@ cox_fit_model(const CoxFitState *st)
 	}
 	for (int j = 0; j < p; j++)
 		means[j] = cs_sum_value(&msum[j]) / cs_sum_value(&wsum);
+	/* R's fit$means: the plain column means (the fit centres on weighted ones) */
+	umeans = palloc(sizeof(double) * p);
+	for (int j = 0; j < p; j++)
+	{
+		CsSum		c = {0, 0};
+
+		for (int i = 0; i < n; i++)
+			cs_sum_add(&c, st->rows[(Size) i * st->width + R_X + j]);
+		umeans[j] = cs_sum_value(&c) / n;
+	}
 	for (int j = 0; j < p; j++)
 	{
 		CsSum		d = {0, 0};
@@ -1874,7 +1885,7 @@ cox_fit_model(const CoxFitState *st)
 	}
 	for (int j = 0, jj = 0; j < p; j++)
 	{
-		M_MEANS(m)[j] = means[j];
+		M_MEANS(m)[j] = umeans[j];
 		if (dropped[j])
 		{
 			M_COEF(m)[j] = M_SE(m)[j] = M_RSE(m)[j] = M_ZCHI(m)[j] = M_ZDF(m)[j] = NAN;
@@ -1889,10 +1900,19 @@ cox_fit_model(const CoxFitState *st)
 	}
 	M_ZCHI(m)[p] = zchi[kept];
 	M_ZDF(m)[p] = zdf[kept];
-	/* the cumulative hazard at the means (tm is ascending per stratum now) */
+	/*
+	 * the cumulative hazard at R's means (tm is ascending per stratum now;
+	 * it is at the weighted means the fit centred on)
+	 */
 	{
 		char	   *nm = M_NAMES(m);
 		int64		k = 0;
+		double		shift = 0;
+
+		for (int j = 0; j < p; j++)
+			if (!dropped[j])
+				shift += beta[j] * scale[j] * (umeans[j] - means[j]);
+		shift = exp(shift);
 
 		for (int s = 0; s < nstrata; s++)
 		{
@@ -1903,7 +1923,7 @@ cox_fit_model(const CoxFitState *st)
 			{
 				h += tm.h[k];
 				M_TIMES(m)[k] = tm.t[k];
-				M_CUMHAZ(m)[k] = h;
+				M_CUMHAZ(m)[k] = h * shift;
 				cnt++;
 			}
 			M_STIMES(m)[s] = cnt;
