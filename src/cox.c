@@ -1285,11 +1285,13 @@ times_floor(const double *t, int64 lo, int64 hi, double v)
 /*
  * The weighted score residuals (R's resid(fit, "score") times the case
  * weights) at the beta of the pass that filled tm, summed per cluster into
- * sums (nclusters x p).  tm's times are those of cox_pass, descending per
+ * sums (nclusters x p); or, without clusters (each row its own), each
+ * row's residual times var (if not NULL) added as an outer product to out.  tm's times are those of cox_pass, descending per
  * stratum; they are turned into cumulative sums, ascending, here.
  */
 static void
-cox_score_residuals(CoxFit *f, CoxTimes *tm, const int32 *cluster, double *sums)
+cox_score_residuals(CoxFit *f, CoxTimes *tm, const int32 *cluster, double *sums,
+					const double *var, double *out)
 {
 	int			p = f->p;
 	int64		m = tm->n;
@@ -1297,7 +1299,11 @@ cox_score_residuals(CoxFit *f, CoxTimes *tm, const int32 *cluster, double *sums)
 	double	   *ch = palloc_extended(sizeof(double) * Max(m, 1), MCXT_ALLOC_HUGE);
 	double	   *cg = palloc_extended(sizeof(double) * Max(m, 1) * p, MCXT_ALLOC_HUGE);
 	double	   *res = palloc(sizeof(double) * p);
+	double	   *row = palloc(sizeof(double) * p);
+	double	   *d = palloc(sizeof(double) * p);
 
+	if (cluster == NULL)
+		memset(out, 0, sizeof(double) * p * p);
 	/* reverse each stratum's times to ascending, and cumulate */
 	for (int s = 0, k = 0; s <= f->nstrata; s++)
 	{
@@ -1342,7 +1348,7 @@ cox_score_residuals(CoxFit *f, CoxTimes *tm, const int32 *cluster, double *sums)
 			times_floor(tm->t, first[s], first[s + 1], f->entry[i]) : first[s] - 1;
 		const double *x = f->x + (Size) i * p;
 		double		h = 0;
-		double	   *c = sums + (Size) cluster[i] * p;
+		double	   *c = cluster ? sums + (Size) cluster[i] * p : row;
 
 		if ((i & 0xFFFF) == 0xFFFF)
 			CHECK_FOR_INTERRUPTS();
@@ -1367,9 +1373,36 @@ cox_score_residuals(CoxFit *f, CoxTimes *tm, const int32 *cluster, double *sums)
 
 			if (f->ev[i])
 				sc += x[j] - tm->xe[it * p + j];
-			c[j] += f->w[i] * sc;
+			if (cluster)
+				c[j] += f->w[i] * sc;
+			else
+				c[j] = f->w[i] * sc;
+		}
+		if (cluster == NULL)
+		{
+			const double *v = row;
+
+			if (var)
+			{
+				for (int j = 0; j < p; j++)
+				{
+					d[j] = 0;
+					for (int k = 0; k < p; k++)
+						d[j] += row[k] * var[k * p + j];
+				}
+				v = d;
+			}
+			for (int j = 0; j < p; j++)
+				for (int k = 0; k <= j; k++)
+					out[j * p + k] += v[j] * v[k];
 		}
 	}
+	if (cluster == NULL)
+		for (int j = 0; j < p; j++)
+			for (int k = 0; k < j; k++)
+				out[k * p + j] = out[j * p + k];
+	pfree(row);
+	pfree(d);
 	pfree(first);
 	pfree(ch);
 	pfree(cg);
@@ -1462,7 +1495,7 @@ cox_fit_model(const CoxFitState *st)
 	int			kept = 0;
 	double		toler = pow(DBL_EPSILON, 0.75);
 	CoxTimes	tm = {0};
-	double	   *csum;
+	double	   *csum = NULL;
 	CoxModel   *m;
 	double		rscore = NAN;
 	bool		robust;
@@ -1502,9 +1535,14 @@ cox_fit_model(const CoxFitState *st)
 			smap[sorder[i]] = i;
 	}
 
-	/* weighted means; R's scale: 1 / mean absolute deviation */
-	msum = palloc0(sizeof(CsSum) * p);
+	/*
+	 * weighted means and R's scale (1 / weighted mean absolute deviation),
+	 * which the fit centres and scales on; R's fit$means, the plain column
+	 * means.  One pass over the rows for each.
+	 */
+	msum = palloc0(sizeof(CsSum) * 2 * p);
 	means = palloc(sizeof(double) * p);
+	umeans = palloc(sizeof(double) * p);
 	scale = palloc(sizeof(double) * p);
 	for (int i = 0; i < n; i++)
 	{
@@ -1515,32 +1553,28 @@ cox_fit_model(const CoxFitState *st)
 		if (w != floor(w))
 			whole = false;
 		for (int j = 0; j < p; j++)
-			cs_sum_add(&msum[j], w * row[R_X + j]);
-	}
-	for (int j = 0; j < p; j++)
-		means[j] = cs_sum_value(&msum[j]) / cs_sum_value(&wsum);
-	/* R's fit$means: the plain column means (the fit centres on weighted ones) */
-	umeans = palloc(sizeof(double) * p);
-	for (int j = 0; j < p; j++)
-	{
-		CsSum		c = {0, 0};
-
-		for (int i = 0; i < n; i++)
-			cs_sum_add(&c, st->rows[(Size) i * st->width + R_X + j]);
-		umeans[j] = cs_sum_value(&c) / n;
-	}
-	for (int j = 0; j < p; j++)
-	{
-		CsSum		d = {0, 0};
-		double		v;
-
-		for (int i = 0; i < n; i++)
 		{
-			const double *row = st->rows + (Size) i * st->width;
-
-			cs_sum_add(&d, row[R_WEIGHT] * fabs(row[R_X + j] - means[j]));
+			cs_sum_add(&msum[j], w * row[R_X + j]);
+			cs_sum_add(&msum[p + j], row[R_X + j]);
 		}
-		v = cs_sum_value(&d);
+	}
+	for (int j = 0; j < p; j++)
+	{
+		means[j] = cs_sum_value(&msum[j]) / cs_sum_value(&wsum);
+		umeans[j] = cs_sum_value(&msum[p + j]) / n;
+	}
+	memset(msum, 0, sizeof(CsSum) * p);
+	for (int i = 0; i < n; i++)
+	{
+		const double *row = st->rows + (Size) i * st->width;
+
+		for (int j = 0; j < p; j++)
+			cs_sum_add(&msum[j], row[R_WEIGHT] * fabs(row[R_X + j] - means[j]));
+	}
+	for (int j = 0; j < p; j++)
+	{
+		double		v = cs_sum_value(&msum[j]);
+
 		scale[j] = v > 0 ? cs_sum_value(&wsum) / v : 1.0;
 	}
 
@@ -1760,72 +1794,67 @@ cox_fit_model(const CoxFitState *st)
 	}
 
 	/* the robust variance: dfbeta residuals summed per cluster */
-	csum = palloc_extended(sizeof(double) * Max(nclusters, 1) * p, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	cox_score_residuals(&f, &tm, cluster, csum);
-	for (int64 c = 0; c < nclusters; c++)
-	{
-		double		d[COX_MAX_SIGNALS];
-
-		for (int j = 0; j < p; j++)
-		{
-			d[j] = 0;
-			for (int k = 0; k < p; k++)
-				d[j] += csum[c * p + k] * var[k * p + j];
-		}
-		memcpy(csum + c * p, d, sizeof(double) * p);
-	}
-	crossprod(csum, nclusters, p, rvar);
 	robust = has_cluster || !whole;
-	if (robust)
+	if (has_cluster)
 	{
-		/* robust score test: score residuals at beta = 0 */
-		CoxTimes	tm0 = {0};
-		double		l;
-		double	   *rs = palloc(sizeof(double) * p * p);
+		csum = palloc_extended(sizeof(double) * nclusters * p, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		cox_score_residuals(&f, &tm, cluster, csum, NULL, NULL);
+		for (int64 c = 0; c < nclusters; c++)
+		{
+			double		d[COX_MAX_SIGNALS];
 
-		memset(csum, 0, sizeof(double) * nclusters * p);
-		memset(newbeta, 0, sizeof(double) * p);
-		cox_pass(&f, newbeta, &l, NULL, NULL, &tm0);
-		cox_score_residuals(&f, &tm0, cluster, csum);
-		crossprod(csum, nclusters, p, rs);
-		rscore = cox_wtest(rs, p, u0, toler);
+			for (int j = 0; j < p; j++)
+			{
+				d[j] = 0;
+				for (int k = 0; k < p; k++)
+					d[j] += csum[c * p + k] * var[k * p + j];
+			}
+			memcpy(csum + c * p, d, sizeof(double) * p);
+		}
+		crossprod(csum, nclusters, p, rvar);
 	}
+	else
+		cox_score_residuals(&f, &tm, NULL, NULL, var, rvar);
 
-	/* the statistics of cox_stats.c on the rows as fitted (kept signals) */
-	betak = palloc(sizeof(double) * kept);
-	vark = palloc(sizeof(double) * kept * kept);
-	xk = palloc_extended(sizeof(double) * n * kept, MCXT_ALLOC_HUGE);
-	lp = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
+	/*
+	 * The statistics of cox_stats.c on the rows as fitted, in the centred and
+	 * scaled signals of the fit with its beta and variance (concordance and
+	 * cox.zph's test do not change with that), only the signals kept; the
+	 * linear predictor is that of the last pass.
+	 */
 	zchi = palloc(sizeof(double) * (kept + 1));
 	zdf = palloc(sizeof(int) * (kept + 1));
-	for (int j = 0, jj = 0; j < p; j++)
+	if (kept == p)
 	{
-		if (dropped[j])
-			continue;
-		betak[jj] = beta[j] * scale[j];
-		for (int k = 0, kk = 0; k < p; k++)
-		{
-			if (dropped[k])
-				continue;
-			vark[jj * kept + kk] = var[j * p + k] * scale[j] * scale[k];
-			kk++;
-		}
-		jj++;
+		xk = f.x;
+		betak = beta;
+		vark = var;
 	}
-	for (int i = 0; i < n; i++)
+	else
 	{
-		double		e = 0;
-
+		betak = palloc(sizeof(double) * kept);
+		vark = palloc(sizeof(double) * kept * kept);
+		xk = palloc_extended(sizeof(double) * n * kept, MCXT_ALLOC_HUGE);
 		for (int j = 0, jj = 0; j < p; j++)
 		{
 			if (dropped[j])
 				continue;
-			xk[(Size) i * kept + jj] = f.x[(Size) i * p + j] / scale[j] + means[j];
-			e += beta[j] * f.x[(Size) i * p + j];
+			betak[jj] = beta[j];
+			for (int k = 0, kk = 0; k < p; k++)
+			{
+				if (dropped[k])
+					continue;
+				vark[jj * kept + kk] = var[j * p + k];
+				kk++;
+			}
 			jj++;
 		}
-		lp[i] = e;
+		for (int i = 0; i < n; i++)
+			for (int j = 0, jj = 0; j < p; j++)
+				if (!dropped[j])
+					xk[(Size) i * kept + jj++] = f.x[(Size) i * p + j];
 	}
+	lp = f.eta;
 	memset(&cd, 0, sizeof(cd));
 	cd.n = n;
 	cd.p = kept;
@@ -1841,6 +1870,26 @@ cox_fit_model(const CoxFitState *st)
 	cd.efron = f.efron;
 	cox_concordance(&cd, lp, &conc, &conc_se);
 	cox_zph(&cd, betak, vark, zchi, zdf);
+
+	if (robust)
+	{
+		/* the robust score test: score residuals at beta = 0 */
+		CoxTimes	tm0 = {0};
+		double		l;
+		double	   *rs = palloc(sizeof(double) * p * p);
+
+		memset(newbeta, 0, sizeof(double) * p);
+		cox_pass(&f, newbeta, &l, NULL, NULL, &tm0);
+		if (has_cluster)
+		{
+			memset(csum, 0, sizeof(double) * nclusters * p);
+			cox_score_residuals(&f, &tm0, cluster, csum, NULL, NULL);
+			crossprod(csum, nclusters, p, rs);
+		}
+		else
+			cox_score_residuals(&f, &tm0, NULL, NULL, NULL, rs);
+		rscore = cox_wtest(rs, p, u0, toler);
+	}
 
 	/* the model */
 	ntimes = tm.n;
