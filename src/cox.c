@@ -1461,7 +1461,7 @@ static CoxModel *
 cox_fit_model(const CoxFitState *st)
 {
 	CoxFit		f;
-	int			p = st->p;
+	int			p;
 	int			n;
 	int			nstrata = 1;
 	int32	   *smap = NULL;		/* state stratum number -> sorted */
@@ -1513,6 +1513,7 @@ cox_fit_model(const CoxFitState *st)
 
 	if (st == NULL || st->nrows == 0)
 		return NULL;
+	p = st->p;
 	if (st->nrows > PG_INT32_MAX / 2)
 		cox_state_too_large(st->width);
 	n = (int) st->nrows;
