@@ -216,43 +216,127 @@ cox_positive_weights(const CoxData *d, CoxData *buf,
 		*lp_out = lp2;
 	return buf;
 }
-
-/* re-key a (sorted) array by stratum and sort it again, stably */
-static void
-cox_sort_by_stratum(const CoxData *d, CoxKey *a, CoxKey *tmp)
-{
-	if (d->stratum == NULL || d->nstrata <= 1)
-		return;
-	for (int i = 0; i < d->n; i++)
-		a[i].key = (uint64) d->stratum[a[i].row];
-	cox_radix_sort(a, tmp, d->n);
-}
-
-/*
- * The rows by stratum, then duration descending, then (with the keys the
- * caller left in a) as they were: the order in which both statistics walk
- * backwards through time.
+/* ----------------------------------------------------------------
+ * Event times and risk intervals
+ * ----------------------------------------------------------------
+ *
+ * Both statistics only look at the risk sets at event times.  The distinct
+ * event times of each stratum (or of all rows together) are numbered in
+ * ascending order, the strata one after the other; a row is at risk at the
+ * event times numbered first .. last: those with entry < t <= duration.
+ * Finding them is a binary search per row, and everything after that works
+ * on these small integers instead of sorting the rows by time.
  */
-static void
-cox_sort_by_duration(const CoxData *d, CoxKey *a, CoxKey *tmp)
+typedef struct CoxTimes
 {
-	for (int i = 0; i < d->n; i++)
-		a[i].key = cox_key_desc(d->duration[a[i].row]);
-	cox_radix_sort(a, tmp, d->n);
-	cox_sort_by_stratum(d, a, tmp);
+	int			ntimes;			/* distinct (stratum, event time) pairs */
+	int			nseg;			/* strata, or 1 when pooled */
+	int		   *seg_start;		/* nseg + 1 offsets into time */
+	double	   *time;			/* ascending within each stratum */
+	int		   *first;			/* per row; first > last: never at risk */
+	int		   *last;
+} CoxTimes;
+
+/* the first index in time[lo, hi) whose time is > v */
+static inline int
+cox_upper_bound(const double *time, int lo, int hi, double v)
+{
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (time[mid] <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
-/* the rows by stratum, then entry descending */
 static void
-cox_sort_by_entry(const CoxData *d, CoxKey *a, CoxKey *tmp)
+cox_event_times(const CoxData *d, bool pooled, CoxTimes *ct)
 {
-	for (int i = 0; i < d->n; i++)
+	int			n = d->n;
+	bool		strat = !pooled && d->stratum != NULL && d->nstrata > 1;
+	int			nseg = strat ? d->nstrata : 1;
+	int			m = 0;
+	CoxKey	   *ev;
+	CoxKey	   *tmp;
+	int			prev_seg = -1;
+	double		prev_dur = NAN,
+				prev_start = NAN;
+	int			prev_first = 0,
+				prev_last = -1;
+
+	for (int i = 0; i < n; i++)
+		m += d->event[i];
+	ev = cox_alloc(m, sizeof(CoxKey));
+	tmp = cox_alloc(m, sizeof(CoxKey));
+	for (int i = 0, k = 0; i < n; i++)
+		if (d->event[i])
+		{
+			ev[k].row = i;
+			ev[k++].key = cox_key_asc(d->duration[i]);
+		}
+	cox_radix_sort(ev, tmp, m);
+	if (strat)
 	{
-		a[i].row = i;
-		a[i].key = cox_key_desc(cox_start(d, i));
+		for (int k = 0; k < m; k++)
+			ev[k].key = (uint64) d->stratum[ev[k].row];
+		cox_radix_sort(ev, tmp, m);
 	}
-	cox_radix_sort(a, tmp, d->n);
-	cox_sort_by_stratum(d, a, tmp);
+	pfree(tmp);
+
+	ct->nseg = nseg;
+	ct->seg_start = palloc0(sizeof(int) * (nseg + 1));
+	ct->time = cox_alloc(m, sizeof(double));
+	ct->ntimes = 0;
+	for (int k = 0; k < m; k++)
+	{
+		int			i = ev[k].row;
+		int			s = strat ? d->stratum[i] : 0;
+
+		if (k == 0 || s != (strat ? d->stratum[ev[k - 1].row] : 0) ||
+			d->duration[i] != d->duration[ev[k - 1].row])
+		{
+			ct->time[ct->ntimes++] = d->duration[i];
+			ct->seg_start[s + 1]++;
+		}
+	}
+	for (int s = 0; s < nseg; s++)
+		ct->seg_start[s + 1] += ct->seg_start[s];
+	pfree(ev);
+
+	ct->first = cox_alloc(n, sizeof(int));
+	ct->last = cox_alloc(n, sizeof(int));
+	for (int i = 0; i < n; i++)
+	{
+		int			s = strat ? d->stratum[i] : 0;
+		int			lo = ct->seg_start[s];
+		int			hi = ct->seg_start[s + 1];
+		double		start = cox_start(d, i);
+
+		/* account-period rows repeat their neighbours' times: reuse */
+		if (s != prev_seg || d->duration[i] != prev_dur)
+			prev_last = cox_upper_bound(ct->time, lo, hi, d->duration[i]) - 1;
+		if (s != prev_seg || !(start == prev_start))
+			prev_first = (start == -INFINITY) ? lo :
+				cox_upper_bound(ct->time, lo, hi, start);
+		prev_seg = s;
+		prev_dur = d->duration[i];
+		prev_start = start;
+		ct->first[i] = prev_first;
+		ct->last[i] = prev_last;
+	}
+}
+
+static void
+cox_event_times_free(CoxTimes *ct)
+{
+	pfree(ct->seg_start);
+	pfree(ct->time);
+	pfree(ct->first);
+	pfree(ct->last);
 }
 
 /* ----------------------------------------------------------------
@@ -267,43 +351,33 @@ cox_sort_by_entry(const CoxData *d, CoxKey *a, CoxKey *tmp)
  * the larger one, tied.x when equal; coxph reports the reverse, so C =
  * (discordant + tied.x / 2) / (concordant + discordant + tied.x).
  *
- * The rows at risk are kept in a Fenwick tree over the ranks of the linear
- * predictor (one segment per stratum), so that each event asks for the
- * weight above, below and equal to its rank in O(log n).  A second tree
- * holds the events seen so far; a row's share of the pairs in which it is
- * the one at risk is the difference of that tree between the moment the row
- * leaves the risk set (going backwards: its entry, or the stratum's start)
- * and the moment it joins it (its duration).  From these per-row counts
- * comes the infinitesimal-jackknife variance of Somers' d, summed by
- * cluster, as concordancefit computes it.
+ * The rows are visited in ascending order of the linear predictor within
+ * each stratum, a group of equal values at a time, with two Fenwick trees
+ * over the event times of the rows already visited (a smaller predictor):
+ * the weight at risk at each event time (a range of event times per row),
+ * and the weight of the events at each.  An event's "below" is the first at
+ * its time; a row's share of the pairs in which it is the one at risk is
+ * the second over its range.  "Above" is the total less below and equal.
+ * From these per-row counts comes the infinitesimal-jackknife variance of
+ * Somers' d, summed by cluster, as R's concordancefit computes it.
  */
 
-typedef struct CoxFenwick
-{
-	double	   *tree;			/* Fenwick sums, one segment per stratum */
-	double	   *node;			/* weight at each rank */
-} CoxFenwick;
-
 static inline void
-cox_fenwick_add(CoxFenwick *f, int base, int size, int rank, double w)
+cox_fenwick_add(double *tree, int size, int index, double w)
 {
-	f->node[base + rank] += w;
-	for (int k = rank + 1; k <= size; k += k & (-k))
-		f->tree[base + k - 1] += w;
+	for (int k = index + 1; k <= size; k += k & (-k))
+		tree[k - 1] += w;
 }
 
-/* weight below, equal to and above rank, given the segment's total */
-static inline void
-cox_fenwick_split(const CoxFenwick *f, int base, int rank, double total,
-				  double *below, double *equal, double *above)
+/* the sum of the entries 0 .. index (none when index < 0) */
+static inline double
+cox_fenwick_prefix(const double *tree, int index)
 {
 	double		s = 0.0;
 
-	for (int k = rank; k > 0; k -= k & (-k))
-		s += f->tree[base + k - 1];
-	*below = s;
-	*equal = f->node[base + rank];
-	*above = total - s - *equal;
+	for (int k = index + 1; k > 0; k -= k & (-k))
+		s += tree[k - 1];
+	return s;
 }
 
 void
@@ -314,206 +388,163 @@ cox_concordance(const CoxData *data, const double *lp_all,
 	const double *lp;
 	const CoxData *d = cox_positive_weights(data, &buf, lp_all, &lp);
 	int			n = d->n;
-	bool		late = cox_late_entry(d);
-	CoxKey	   *order = cox_alloc(n, sizeof(CoxKey));
-	CoxKey	   *tmp = cox_alloc(n, sizeof(CoxKey));
-	CoxKey	   *by_entry = NULL;
-	int		   *rank = cox_alloc(n, sizeof(int));
-	int		   *base;
-	int		   *size;
-	int			nranks;
-	CoxFenwick	atrisk;
-	CoxFenwick	events;
-	double	   *infl_cd;		/* per row: concordant - discordant */
-	double	   *infl_all;		/* per row: concordant + discordant + tied.x */
+	CoxTimes	ct;
+	int			nt;
+	CoxKey	   *order;
+	CoxKey	   *tmp;
+	double	   *atrisk;			/* Fenwick: range adds, point queries */
+	double	   *events;			/* Fenwick: point adds, range queries */
+	double	   *total_atrisk;	/* weight at risk at each event time */
+	double	   *total_events;	/* cumulated event weight up to each time */
+	double	   *infl_cd;		/* per position: concordant - discordant */
+	double	   *infl_all;		/* per position: concordant + discordant + tied.x */
 	double		conc = 0.0,
 				disc = 0.0,
 				tiedx = 0.0;
 	double		npair,
 				somers,
-				var;
-	int			nstrata = (d->stratum != NULL) ? Max(d->nstrata, 1) : 1;
+				var = 0.0;
+	int			ngroups = 0;
 
 	*concordance = NAN;
 	*std_error = NAN;
 	if (n <= 0)
 		return;
 
-	/* ranks of the linear predictor within each stratum */
+	cox_event_times(d, false, &ct);
+	nt = ct.ntimes;
+
+	/* the rows by stratum, then linear predictor */
+	order = cox_alloc(n, sizeof(CoxKey));
+	tmp = cox_alloc(n, sizeof(CoxKey));
 	for (int i = 0; i < n; i++)
 	{
 		order[i].row = i;
 		order[i].key = cox_key_asc(lp[i]);
 	}
 	cox_radix_sort(order, tmp, n);
-	cox_sort_by_stratum(d, order, tmp);
-	base = palloc0(sizeof(int) * (nstrata + 1));
-	size = palloc0(sizeof(int) * (nstrata + 1));
-	nranks = 0;
-	for (int k = 0; k < n; k++)
+	if (d->stratum != NULL && d->nstrata > 1)
 	{
-		int			i = order[k].row;
-		int			s = cox_stratum(d, i);
-
-		if (k == 0 || s != cox_stratum(d, order[k - 1].row))
-		{
-			base[s] = nranks;
-			nranks++;
-		}
-		else if (lp[i] + 0.0 != lp[order[k - 1].row] + 0.0)
-			nranks++;
-		rank[i] = nranks - 1 - base[s];
-		size[s] = rank[i] + 1;
-	}
-
-	/*
-	 * The walk order: by stratum, duration descending, censored rows before
-	 * events at the same duration (a row censored at t outlives an event at
-	 * t), then by rank.  order is by (stratum, rank) now: re-key by event.
-	 */
-	for (int k = 0; k < n; k++)
-		order[k].key = d->event[order[k].row] ? 1 : 0;
-	cox_radix_sort(order, tmp, n);
-	cox_sort_by_duration(d, order, tmp);
-	if (late)
-	{
-		by_entry = cox_alloc(n, sizeof(CoxKey));
-		cox_sort_by_entry(d, by_entry, tmp);
+		for (int i = 0; i < n; i++)
+			order[i].key = (uint64) d->stratum[order[i].row];
+		cox_radix_sort(order, tmp, n);
 	}
 	pfree(tmp);
 
-	atrisk.tree = palloc_extended(sizeof(double) * Max(nranks, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	atrisk.node = palloc_extended(sizeof(double) * Max(nranks, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	events.tree = palloc_extended(sizeof(double) * Max(nranks, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	events.node = palloc_extended(sizeof(double) * Max(nranks, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	/*
+	 * An event's own range stops before its time (ties in time are not
+	 * compared); the totals over every row.
+	 */
+	atrisk = palloc_extended(sizeof(double) * Max(nt, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	events = palloc_extended(sizeof(double) * Max(nt, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	total_atrisk = palloc_extended(sizeof(double) * (nt + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	total_events = palloc_extended(sizeof(double) * (nt + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	for (int i = 0; i < n; i++)
+	{
+		double		w = cox_weight(d, i);
+		int			hi = ct.last[i] - (d->event[i] ? 1 : 0);
+
+		if (ct.first[i] <= hi)
+		{
+			total_atrisk[ct.first[i]] += w;
+			total_atrisk[hi + 1] -= w;
+		}
+		if (d->event[i])
+			total_events[ct.last[i] + 1] += w;
+	}
+	for (int k = 1; k <= nt; k++)
+	{
+		total_atrisk[k] += total_atrisk[k - 1];
+		total_events[k] += total_events[k - 1];
+	}
+
 	infl_cd = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	infl_all = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 
+	for (int g0 = 0; g0 < n;)
 	{
-		int			k = 0;		/* position in order */
-		int			e = 0;		/* position in by_entry */
+		int			g1 = g0 + 1;
+		int			r0 = order[g0].row;
 
-		while (k < n)
+		while (g1 < n && lp[order[g1].row] + 0.0 == lp[r0] + 0.0 &&
+			   cox_stratum(d, order[g1].row) == cox_stratum(d, r0))
+			g1++;
+
+		/* below: what the rows of smaller predictor give */
+		for (int k = g0; k < g1; k++)
 		{
-			int			s = cox_stratum(d, order[k].row);
-			int			sb = base[s];
-			int			ss = size[s];
-			double		total = 0.0;	/* weight at risk */
-			double		etotal = 0.0;	/* weight of the events so far */
-			int			first = k;
+			int			i = order[k].row;
+			int			lo = ct.first[i];
+			int			hi = ct.last[i] - (d->event[i] ? 1 : 0);
 
-			while (k < n && cox_stratum(d, order[k].row) == s)
-			{
-				int			i = order[k].row;
-				double		below,
-							equal,
-							above;
-
-				if (!d->event[i])
-				{
-					/* joins the risk set: events from now on count for it */
-					cox_fenwick_split(&events, sb, rank[i], etotal, &below, &equal, &above);
-					infl_cd[i] -= below - above;
-					infl_all[i] -= below + above + equal;
-					cox_fenwick_add(&atrisk, sb, ss, rank[i], cox_weight(d, i));
-					total += cox_weight(d, i);
-					k++;
-					continue;
-				}
-
-				/* an event time t: rows entering at or after t leave */
-				if (late)
-				{
-					double		t = d->duration[i];
-
-					for (; e < n; e++)
-					{
-						int			j = by_entry[e].row;
-
-						if (cox_stratum(d, j) != s || !(cox_start(d, j) >= t))
-							break;
-						cox_fenwick_split(&events, sb, rank[j], etotal, &below, &equal, &above);
-						infl_cd[j] += below - above;
-						infl_all[j] += below + above + equal;
-						cox_fenwick_add(&atrisk, sb, ss, rank[j], -cox_weight(d, j));
-						total -= cox_weight(d, j);
-					}
-				}
-
-				{
-					double		t = d->duration[i];
-					int			k2;
-
-					/* the events at t against the rows at risk */
-					for (k2 = k; k2 < n; k2++)
-					{
-						int			j = order[k2].row;
-						double		w = cox_weight(d, j);
-
-						if (d->duration[j] != t || !d->event[j] ||
-							cox_stratum(d, j) != s)
-							break;
-						cox_fenwick_split(&atrisk, sb, rank[j], total, &below, &equal, &above);
-						conc += w * above;
-						disc += w * below;
-						tiedx += w * equal;
-						infl_cd[j] += above - below;
-						infl_all[j] += above + below + equal;
-						cox_fenwick_add(&events, sb, ss, rank[j], w);
-						etotal += w;
-					}
-					/* then they join the risk set of earlier events */
-					for (; k < k2; k++)
-					{
-						int			j = order[k].row;
-
-						cox_fenwick_split(&events, sb, rank[j], etotal, &below, &equal, &above);
-						infl_cd[j] -= below - above;
-						infl_all[j] -= below + above + equal;
-						cox_fenwick_add(&atrisk, sb, ss, rank[j], cox_weight(d, j));
-						total += cox_weight(d, j);
-					}
-				}
-				if ((k & 0xffff) == 0)
-					CHECK_FOR_INTERRUPTS();
-			}
-
-			/* the rows still at risk at the stratum's start leave */
-			if (late)
-			{
-				for (; e < n && cox_stratum(d, by_entry[e].row) == s; e++)
-				{
-					int			j = by_entry[e].row;
-					double		below,
-								equal,
-								above;
-
-					cox_fenwick_split(&events, sb, rank[j], etotal, &below, &equal, &above);
-					infl_cd[j] += below - above;
-					infl_all[j] += below + above + equal;
-				}
-			}
-			else
-			{
-				for (int k2 = first; k2 < k; k2++)
-				{
-					int			j = order[k2].row;
-					double		below,
-								equal,
-								above;
-
-					cox_fenwick_split(&events, sb, rank[j], etotal, &below, &equal, &above);
-					infl_cd[j] += below - above;
-					infl_all[j] += below + above + equal;
-				}
-			}
+			infl_cd[k] = d->event[i] ? cox_fenwick_prefix(atrisk, ct.last[i]) : 0.0;
+			infl_all[k] = (lo <= hi) ?
+				cox_fenwick_prefix(events, hi) - cox_fenwick_prefix(events, lo - 1) : 0.0;
 		}
+		/* the group joins the trees */
+		for (int k = g0; k < g1; k++)
+		{
+			int			i = order[k].row;
+			double		w = cox_weight(d, i);
+			int			lo = ct.first[i];
+			int			hi = ct.last[i] - (d->event[i] ? 1 : 0);
+
+			if (lo <= hi)
+			{
+				cox_fenwick_add(atrisk, nt, lo, w);
+				cox_fenwick_add(atrisk, nt, hi + 1, -w);
+			}
+			if (d->event[i])
+				cox_fenwick_add(events, nt, ct.last[i], w);
+		}
+		/* equal: the group itself, when it has more than one row; above */
+		for (int k = g0; k < g1; k++)
+		{
+			int			i = order[k].row;
+			double		w = cox_weight(d, i);
+			int			lo = ct.first[i];
+			int			hi = ct.last[i] - (d->event[i] ? 1 : 0);
+			double		below,
+						equal,
+						above;
+			double		cd = 0.0,
+						all = 0.0;
+
+			if (d->event[i])
+			{
+				int			t = ct.last[i];
+
+				below = infl_cd[k];
+				equal = (g1 - g0 > 1) ? cox_fenwick_prefix(atrisk, t) - below : 0.0;
+				above = total_atrisk[t] - below - equal;
+				conc += w * above;
+				disc += w * below;
+				tiedx += w * equal;
+				cd += above - below;
+				all += above + below + equal;
+			}
+			if (lo <= hi)
+			{
+				below = infl_all[k];
+				equal = (g1 - g0 > 1) ?
+					cox_fenwick_prefix(events, hi) - cox_fenwick_prefix(events, lo - 1) - below : 0.0;
+				above = total_events[hi + 1] - total_events[lo] - below - equal;
+				/* at risk: concordant when the event's predictor is smaller */
+				cd += below - above;
+				all += below + above + equal;
+			}
+			infl_cd[k] = cd;
+			infl_all[k] = all;
+		}
+		g0 = g1;
+		if (++ngroups % 65536 == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 
 	/*
 	 * R's raw counts have concordant = the event has the smaller predictor;
-	 * above the event's rank is that.  Its Somers' d and influence, then the
-	 * reversal coxph asks for (which only flips signs).
+	 * its Somers' d and influence, then the reversal coxph asks for (which
+	 * only flips signs).
 	 */
 	npair = conc + disc + tiedx;
 	somers = (conc - disc) / npair;
@@ -523,20 +554,19 @@ cox_concordance(const CoxData *data, const double *lp_all,
 	{
 		double	   *sum = palloc0(sizeof(double) * Max(d->nclusters, 1));
 
-		for (int i = 0; i < n; i++)
-			sum[d->cluster[i]] += cox_weight(d, i) *
-				(infl_cd[i] - somers * infl_all[i]) / npair;
-		var = 0.0;
+		for (int k = 0; k < n; k++)
+			sum[d->cluster[order[k].row]] += cox_weight(d, order[k].row) *
+				(infl_cd[k] - somers * infl_all[k]) / npair;
 		for (int c = 0; c < d->nclusters; c++)
 			var += sum[c] * sum[c];
 		pfree(sum);
 	}
 	else
 	{
-		var = 0.0;
-		for (int i = 0; i < n; i++)
+		for (int k = 0; k < n; k++)
 		{
-			double		b = cox_weight(d, i) * (infl_cd[i] - somers * infl_all[i]) / npair;
+			double		b = cox_weight(d, order[k].row) *
+				(infl_cd[k] - somers * infl_all[k]) / npair;
 
 			var += b * b;
 		}
@@ -545,16 +575,12 @@ cox_concordance(const CoxData *data, const double *lp_all,
 
 	pfree(infl_cd);
 	pfree(infl_all);
-	pfree(atrisk.tree);
-	pfree(atrisk.node);
-	pfree(events.tree);
-	pfree(events.node);
+	pfree(atrisk);
+	pfree(events);
+	pfree(total_atrisk);
+	pfree(total_events);
 	pfree(order);
-	if (by_entry)
-		pfree(by_entry);
-	pfree(rank);
-	pfree(base);
-	pfree(size);
+	cox_event_times_free(&ct);
 }
 
 /* ----------------------------------------------------------------
@@ -646,96 +672,85 @@ done:
  * Kaplan-Meier curve (as R's survfitKM on the fit's y), minus its mean over
  * the event rows.
  */
+/*
+ * g(t) at each event time of ct: 1 - S(t-) of the pooled, unweighted
+ * Kaplan-Meier curve (R's survfitKM on the fit's y, risk sets with late
+ * entry), minus its mean over the event rows.
+ */
 static void
-cox_zph_km(const CoxData *d, bool late, double *g)
+cox_zph_km(const CoxData *d, const CoxTimes *ct, double *gk)
 {
 	int			n = d->n;
-	CoxKey	   *stop = cox_alloc(n, sizeof(CoxKey));
-	CoxKey	   *start = NULL;
-	CoxKey	   *tmp = cox_alloc(n, sizeof(CoxKey));
-	double	   *survival;		/* S just after each event time, descending */
-	int		   *time_of;		/* per event row: index of its event time */
-	int			ntimes = 0;
-	int			nevent = 0;
+	CoxTimes	pooled;
+	const CoxTimes *pt = ct;
+	double	   *nrisk;
+	double	   *deaths;
+	double		s = 1.0;
 	double		mean = 0.0;
+	int			nevent = 0;
 
+	if (ct->nseg > 1)
+	{
+		cox_event_times(d, true, &pooled);
+		pt = &pooled;
+	}
+	nrisk = palloc_extended(sizeof(double) * (pt->ntimes + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	deaths = palloc_extended(sizeof(double) * Max(pt->ntimes, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	for (int i = 0; i < n; i++)
 	{
-		stop[i].row = i;
-		stop[i].key = cox_key_desc(d->duration[i]);
-	}
-	cox_radix_sort(stop, tmp, n);
-	if (late)
-	{
-		start = cox_alloc(n, sizeof(CoxKey));
-		for (int i = 0; i < n; i++)
+		if (pt->first[i] <= pt->last[i])
 		{
-			start[i].row = i;
-			start[i].key = cox_key_desc(cox_start(d, i));
+			nrisk[pt->first[i]] += 1.0;
+			nrisk[pt->last[i] + 1] -= 1.0;
 		}
-		cox_radix_sort(start, tmp, n);
+		if (d->event[i])
+			deaths[pt->last[i]] += 1.0;
 	}
-	pfree(tmp);
-
-	survival = cox_alloc(n, sizeof(double));
-	time_of = cox_alloc(n, sizeof(int));
+	/* deaths[k] becomes S just before the k-th time */
+	for (int k = 0; k < pt->ntimes; k++)
 	{
-		int			k = 0;
-		int			e = 0;		/* rows entering at or after t */
+		double		factor;
 
-		while (k < n)
-		{
-			double		t = d->duration[stop[k].row];
-			int			k2 = k;
-			int			deaths = 0;
-
-			for (; k2 < n && d->duration[stop[k2].row] == t; k2++)
-				if (d->event[stop[k2].row])
-				{
-					deaths++;
-					time_of[stop[k2].row] = ntimes;
-				}
-			if (deaths > 0)
-			{
-				if (late)
-					for (; e < n && cox_start(d, start[e].row) >= t; e++)
-						;
-				/* rows with duration >= t, less those entering at or after t */
-				survival[ntimes++] = 1.0 - (double) deaths / (double) (k2 - e);
-				nevent += deaths;
-			}
-			k = k2;
-		}
-	}
-
-	/* cumulate from the earliest time: survival[m] becomes S(t_m-) */
-	{
-		double		s = 1.0;
-
-		for (int m = ntimes - 1; m >= 0; m--)
-		{
-			double		factor = survival[m];
-
-			survival[m] = s;
-			s *= factor;
-		}
+		if (k > 0)
+			nrisk[k] += nrisk[k - 1];
+		factor = 1.0 - deaths[k] / nrisk[k];
+		deaths[k] = s;
+		s *= factor;
 	}
 	for (int i = 0; i < n; i++)
 		if (d->event[i])
 		{
-			g[i] = 1.0 - survival[time_of[i]];
-			mean += g[i];
+			mean += 1.0 - deaths[pt->last[i]];
+			nevent++;
 		}
 	mean /= nevent;
 	for (int i = 0; i < n; i++)
 		if (d->event[i])
-			g[i] -= mean;
+			gk[ct->last[i]] = 1.0 - deaths[pt->last[i]] - mean;
 
-	pfree(stop);
-	if (start)
-		pfree(start);
-	pfree(survival);
-	pfree(time_of);
+	pfree(nrisk);
+	pfree(deaths);
+	if (pt != ct)
+		cox_event_times_free(&pooled);
+}
+
+/* rows with a non-empty range, grouped by key (first or last): counting sort */
+static void
+cox_bucket_rows(const CoxTimes *ct, int n, bool by_last, int *start, int *rows)
+{
+	memset(start, 0, sizeof(int) * (ct->ntimes + 1));
+	for (int i = 0; i < n; i++)
+		if (ct->first[i] <= ct->last[i])
+			start[(by_last ? ct->last[i] : ct->first[i]) + 1]++;
+	for (int k = 0; k < ct->ntimes; k++)
+		start[k + 1] += start[k];
+	for (int i = 0; i < n; i++)
+		if (ct->first[i] <= ct->last[i])
+			rows[start[by_last ? ct->last[i] : ct->first[i]]++] = i;
+	/* start[k] now ends bucket k: shift back */
+	for (int k = ct->ntimes; k > 0; k--)
+		start[k] = start[k - 1];
+	start[0] = 0;
 }
 
 void
@@ -747,8 +762,9 @@ cox_zph(const CoxData *data, const double *beta, const double *var,
 	int			n = d->n;
 	int			p = d->p;
 	int			p2 = 2 * p;
-	bool		late = cox_late_entry(d);
-	double	   *g;
+	CoxTimes	ct;
+	int			nt;
+	double	   *gk;
 	double	   *risk;
 	double	   *mean;
 	double	   *xc;				/* one row's centred signals */
@@ -758,10 +774,11 @@ cox_zph(const CoxData *data, const double *beta, const double *var,
 			   *a2,
 			   *c,
 			   *c2;
-	char	   *added;
-	CoxKey	   *order;
-	CoxKey	   *by_entry = NULL;
-	CoxKey	   *tmp;
+	int		   *add_start,
+			   *add_rows,
+			   *rem_start = NULL,
+			   *rem_rows = NULL;
+	bool		late = cox_late_entry(d);
 	bool		any_event = false;
 
 	(void) var;					/* R's cox.zph recomputes the information */
@@ -777,8 +794,10 @@ cox_zph(const CoxData *data, const double *beta, const double *var,
 	if (p == 0 || n == 0 || !any_event)
 		return;
 
-	g = cox_alloc(n, sizeof(double));
-	cox_zph_km(d, late, g);
+	cox_event_times(d, false, &ct);
+	nt = ct.ntimes;
+	gk = cox_alloc(nt, sizeof(double));
+	cox_zph_km(d, &ct, gk);
 
 	/* signals centred on their (unweighted) means, as R does for accuracy */
 	mean = palloc0(sizeof(double) * p);
@@ -792,23 +811,23 @@ cox_zph(const CoxData *data, const double *beta, const double *var,
 	{
 		double		eta = 0.0;
 
+		if (ct.first[i] > ct.last[i])
+			continue;
 		for (int j = 0; j < p; j++)
 			eta += beta[j] * (d->x[(Size) i * p + j] - mean[j]);
 		risk[i] = cox_weight(d, i) * exp(eta);
 	}
 
-	order = cox_alloc(n, sizeof(CoxKey));
-	tmp = cox_alloc(n, sizeof(CoxKey));
-	for (int i = 0; i < n; i++)
-		order[i].row = i;
-	cox_sort_by_duration(d, order, tmp);
+	/* rows join the risk sets at their last event time, leave at their first */
+	add_start = cox_alloc(nt + 1, sizeof(int));
+	add_rows = cox_alloc(n, sizeof(int));
+	cox_bucket_rows(&ct, n, true, add_start, add_rows);
 	if (late)
 	{
-		by_entry = cox_alloc(n, sizeof(CoxKey));
-		cox_sort_by_entry(d, by_entry, tmp);
+		rem_start = cox_alloc(nt + 1, sizeof(int));
+		rem_rows = cox_alloc(n, sizeof(int));
+		cox_bucket_rows(&ct, n, false, rem_start, rem_rows);
 	}
-	pfree(tmp);
-	added = palloc_extended(Max(n, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 
 	u = palloc0(sizeof(double) * p2);
 	imat = palloc0(sizeof(double) * p2 * p2);
@@ -822,163 +841,128 @@ cox_zph(const CoxData *data, const double *beta, const double *var,
 	for (int j_ = 0; j_ < p; j_++) \
 		xc[j_] = d->x[(Size) (i) * p + j_] - mean[j_]
 
+	for (int s = 0; s < ct.nseg; s++)
 	{
-		int			k = 0;
-		int			e = 0;
+		int			lo = ct.seg_start[s];
+		int			hi = ct.seg_start[s + 1];
+		double		denom = 0.0;
+		int			nrisk = 0;
 
-		while (k < n)
+		memset(a, 0, sizeof(double) * p);
+		memset(c, 0, sizeof(double) * p * p);
+		for (int k = hi - 1; k >= lo; k--)
 		{
-			int			s = cox_stratum(d, order[k].row);
-			double		denom = 0.0;
-			int			nrisk = 0;
+			double		gt = gk[k];
+			double		denom2 = 0.0;
+			double		deadwt = 0.0;
+			int			ndead = 0;
 
-			memset(a, 0, sizeof(double) * p);
-			memset(c, 0, sizeof(double) * p * p);
-			if (late)
-				while (e < n && cox_stratum(d, by_entry[e].row) < s)
-					e++;
-
-			for (;;)
-			{
-				int			k1;
-				double		t;
-				double		gt = 0.0;
-				double		denom2 = 0.0;
-				double		deadwt = 0.0;
-				int			ndead = 0;
-
-				/* the next event time of the stratum */
-				for (k1 = k; k1 < n && cox_stratum(d, order[k1].row) == s; k1++)
-					if (d->event[order[k1].row])
-						break;
-				if (k1 >= n || cox_stratum(d, order[k1].row) != s)
+			/* rows whose first event time at risk was the one after k leave */
+			if (late && k + 1 < hi)
+				for (int r = rem_start[k + 1]; r < rem_start[k + 2]; r++)
 				{
-					k = k1;
-					break;
-				}
-				t = d->duration[order[k1].row];
-				gt = g[order[k1].row];
+					int			i = rem_rows[r];
 
-				/* rows entering at or after t leave the risk set */
-				if (late)
-					for (; e < n; e++)
+					if (--nrisk == 0)
 					{
-						int			i = by_entry[e].row;
-
-						if (cox_stratum(d, i) != s || !(cox_start(d, i) >= t))
-							break;
-						if (!added[i])
-							continue;
-						if (--nrisk == 0)
-						{
-							denom = 0.0;
-							memset(a, 0, sizeof(double) * p);
-							memset(c, 0, sizeof(double) * p * p);
-							continue;
-						}
-						COX_CENTRED(i);
-						denom -= risk[i];
-						for (int j = 0; j < p; j++)
-						{
-							a[j] -= risk[i] * xc[j];
-							for (int l = 0; l <= j; l++)
-								c[j * p + l] -= risk[i] * xc[j] * xc[l];
-						}
+						denom = 0.0;
+						memset(a, 0, sizeof(double) * p);
+						memset(c, 0, sizeof(double) * p * p);
+						continue;
 					}
-
-				/* rows with duration >= t join it; the events at t apart */
-				memset(a2, 0, sizeof(double) * p);
-				memset(c2, 0, sizeof(double) * p * p);
-				for (; k < n; k++)
-				{
-					int			i = order[k].row;
-					double		w = cox_weight(d, i);
-
-					if (cox_stratum(d, i) != s || d->duration[i] < t)
-						break;
 					COX_CENTRED(i);
-					if (d->event[i])
+					denom -= risk[i];
+					for (int j = 0; j < p; j++)
 					{
-						added[i] = 1;
-						nrisk++;
-						ndead++;
-						deadwt += w;
-						denom2 += risk[i];
-						for (int j = 0; j < p; j++)
-						{
-							u[j] += w * xc[j];
-							u[p + j] += gt * w * xc[j];
-							a2[j] += risk[i] * xc[j];
-							for (int l = 0; l <= j; l++)
-								c2[j * p + l] += risk[i] * xc[j] * xc[l];
-						}
-					}
-					else if (cox_start(d, i) < t)
-					{
-						added[i] = 1;
-						nrisk++;
-						denom += risk[i];
-						for (int j = 0; j < p; j++)
-						{
-							a[j] += risk[i] * xc[j];
-							for (int l = 0; l <= j; l++)
-								c[j * p + l] += risk[i] * xc[j] * xc[l];
-						}
+						a[j] -= risk[i] * xc[j];
+						for (int l = 0; l <= j; l++)
+							c[j * p + l] -= risk[i] * xc[j] * xc[l];
 					}
 				}
 
-				/*
-				 * Efron: the events at t leave the denominator in ndead equal
-				 * steps, each carrying the mean weight of the events; Breslow:
-				 * one step with all of them.
-				 */
+			/* rows whose last event time at risk is k join; the events apart */
+			memset(a2, 0, sizeof(double) * p);
+			memset(c2, 0, sizeof(double) * p * p);
+			for (int r = add_start[k]; r < add_start[k + 1]; r++)
+			{
+				int			i = add_rows[r];
+				double		w = cox_weight(d, i);
+
+				nrisk++;
+				COX_CENTRED(i);
+				if (d->event[i])
 				{
-					int			steps = d->efron ? ndead : 1;
-					double		wstep = deadwt / steps;
-
-					for (int r = 0; r < steps; r++)
+					ndead++;
+					deadwt += w;
+					denom2 += risk[i];
+					for (int j = 0; j < p; j++)
 					{
-						denom += denom2 / steps;
-						for (int j = 0; j < p; j++)
+						u[j] += w * xc[j];
+						u[p + j] += gt * w * xc[j];
+						a2[j] += risk[i] * xc[j];
+						for (int l = 0; l <= j; l++)
+							c2[j * p + l] += risk[i] * xc[j] * xc[l];
+					}
+				}
+				else
+				{
+					denom += risk[i];
+					for (int j = 0; j < p; j++)
+					{
+						a[j] += risk[i] * xc[j];
+						for (int l = 0; l <= j; l++)
+							c[j * p + l] += risk[i] * xc[j] * xc[l];
+					}
+				}
+			}
+
+			/*
+			 * Efron: the events at t leave the denominator in ndead equal
+			 * steps, each carrying the mean weight of the events; Breslow:
+			 * one step with all of them.
+			 */
+			{
+				int			steps = d->efron ? ndead : 1;
+				double		wstep = deadwt / steps;
+
+				for (int r = 0; r < steps; r++)
+				{
+					denom += denom2 / steps;
+					for (int j = 0; j < p; j++)
+					{
+						double		mj;
+
+						a[j] += a2[j] / steps;
+						mj = a[j] / denom;
+						u[j] -= wstep * mj;
+						u[p + j] -= gt * wstep * mj;
+						for (int l = 0; l <= j; l++)
 						{
-							double		mj;
+							double		v;
 
-							a[j] += a2[j] / steps;
-							mj = a[j] / denom;
-							u[j] -= wstep * mj;
-							u[p + j] -= gt * wstep * mj;
-							for (int l = 0; l <= j; l++)
-							{
-								double		v;
-
-								c[j * p + l] += c2[j * p + l] / steps;
-								v = wstep * (c[j * p + l] - mj * a[l]) / denom;
-								imat[l * p2 + j] += v;
-								imat[l * p2 + j + p] += gt * v;
-								imat[(l + p) * p2 + j + p] += gt * gt * v;
-							}
+							c[j * p + l] += c2[j * p + l] / steps;
+							v = wstep * (c[j * p + l] - mj * a[l]) / denom;
+							imat[l * p2 + j] += v;
+							imat[l * p2 + j + p] += gt * v;
+							imat[(l + p) * p2 + j + p] += gt * gt * v;
 						}
 					}
 				}
-				CHECK_FOR_INTERRUPTS();
 			}
+			if ((k & 0xfff) == 0)
+				CHECK_FOR_INTERRUPTS();
 		}
 	}
 #undef COX_CENTRED
 
 	/* the whole symmetric matrix from its upper triangles */
 	for (int j = 0; j < p; j++)
-		for (int l = 0; l < p; l++)
-		{
-			if (l < j)
-			{
-				imat[j * p2 + l] = imat[l * p2 + j];
-				imat[(j + p) * p2 + l + p] = imat[(l + p) * p2 + j + p];
-			}
-		}
-	for (int j = 0; j < p; j++)
 		for (int l = 0; l < j; l++)
+		{
+			imat[j * p2 + l] = imat[l * p2 + j];
+			imat[(j + p) * p2 + l + p] = imat[(l + p) * p2 + j + p];
 			imat[j * p2 + l + p] = imat[l * p2 + j + p];	/* symmetric block */
+		}
 	for (int j = 0; j < p; j++)
 		for (int l = 0; l < p; l++)
 			imat[(l + p) * p2 + j] = imat[j * p2 + l + p];
@@ -1010,13 +994,16 @@ cox_zph(const CoxData *data, const double *beta, const double *var,
 		pfree(us);
 	}
 
-	pfree(g);
+	pfree(gk);
 	pfree(mean);
 	pfree(risk);
-	pfree(order);
-	if (by_entry)
-		pfree(by_entry);
-	pfree(added);
+	pfree(add_start);
+	pfree(add_rows);
+	if (late)
+	{
+		pfree(rem_start);
+		pfree(rem_rows);
+	}
 	pfree(u);
 	pfree(imat);
 	pfree(a);
@@ -1024,4 +1011,5 @@ cox_zph(const CoxData *data, const double *beta, const double *var,
 	pfree(c);
 	pfree(c2);
 	pfree(xc);
+	cox_event_times_free(&ct);
 }
