@@ -1815,7 +1815,11 @@ cox_fit_model(const CoxFitState *st)
 	/* Newton-Raphson with step halving, as R's coxfit6/agfit4 */
 	for (iter = 1; iter <= COX_MAX_ITER; iter++)
 	{
-		bool		ok = cox_pass(&f, newbeta, &newll, u, imat, NULL);
+		bool		ok;
+
+		/* the event times of the pass that converges are those kept */
+		tm.n = 0;
+		ok = cox_pass(&f, newbeta, &newll, u, imat, &tm);
 
 		if (ok)
 		{
@@ -1844,11 +1848,19 @@ cox_fit_model(const CoxFitState *st)
 				newbeta[j] += beta[j];
 		}
 	}
-	/* at the last beta: u, imat and the hazard of each event time */
-	if (!cox_pass(&f, beta, &ll, u, imat, &tm))
-		elog(ERROR, "cox_fit: the last accepted step is not finite");
-	memcpy(work, imat, sizeof(double) * p * p);
-	cox_chol(work, p, toler);
+	/*
+	 * Converged: u, imat (factored in work), the linear predictor and the
+	 * event times are those of the last pass, at beta.  Otherwise back to
+	 * the last accepted beta, for the check below to name a signal.
+	 */
+	if (!converged)
+	{
+		tm.n = 0;
+		if (!cox_pass(&f, beta, &ll, u, imat, &tm))
+			elog(ERROR, "cox_fit: the last accepted step is not finite");
+		memcpy(work, imat, sizeof(double) * p * p);
+		cox_chol(work, p, toler);
+	}
 	cox_chol_inverse(work, p, var);
 	{
 		/* R's check: a Newton step still large where the likelihood stopped */
