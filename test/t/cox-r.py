@@ -397,8 +397,10 @@ def account_weeks(seed, n_accounts, plans=("basic", "pro", "enterprise"), weight
     return rows
 
 
-def one_per_account(seed, n):
-    """One row per account, times in whole months (ties), censoring at event times."""
+def one_per_account(seed, n, nstrata=2):
+    """One row per account, times in whole months (ties), censoring at event
+    times; with more than 10 strata R's concordance pools them (shifting the
+    times of each stratum apart), which must give the same answer."""
     rnd = random.Random(seed)
     rows = []
     for a in range(n):
@@ -408,7 +410,8 @@ def one_per_account(seed, n):
         cens = rnd.randint(1, 24)
         churned = t <= cens
         rows.append(["", repr(float(min(t, cens))), "true" if churned else "false", "",
-                     rnd.choice(["a", "b"]), f"c{a % 30}", repr(usage), repr(float(nps))])
+                     "ab"[a % 2] if nstrata == 2 else f"s{rnd.randrange(nstrata)}", f"c{a % 30}",
+                     repr(usage), repr(float(nps))])
     return rows
 
 
@@ -449,6 +452,7 @@ def main():
             "weeks stratum without events": (account_weeks(6, 400, no_event_plan="enterprise"), 3),
             "weeks NULL stratum and cluster": (account_weeks(7, 300, null_stratum=True, null_cluster=True), 3),
             "accounts": (one_per_account(8, 500), 2),
+            "accounts 14 strata": (one_per_account(9, 600, nstrata=14), 2),
         }
         for gname, (rows, p) in generated.items():
             path = os.path.join(tmp, gname.replace(" ", "_") + ".csv")
@@ -476,6 +480,8 @@ def main():
              {"entry", "strata", "cluster"}, week_new, [11]),
             ("accounts", generated["accounts"], set(), acc_new, [1, 6, 12.5, 24]),
             ("accounts breslow strata", generated["accounts"], {"breslow", "strata"}, acc_new, [12]),
+            ("accounts 14 strata cluster", generated["accounts 14 strata"], {"strata", "cluster"},
+             [("s3", [0.2, 3.0]), ("s11", [0.9, 9.0])], [5, 20]),
         ]
         manifest = os.path.join(tmp, "manifest")
         with open(manifest, "w") as f:
