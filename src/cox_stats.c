@@ -272,6 +272,61 @@ cox_upper_bound(const double *time, int lo, int hi, double v)
 	return (int) (b - time) + (b[0] <= v ? 1 : 0);
 }
 
+/*
+ * With many event times a binary search per row misses the cache at every
+ * step: sort the rows by duration (or entry) instead, and walk them along
+ * the event times.  last = the last event time <= duration; first = the
+ * first event time > entry.
+ */
+#ifndef COX_SEARCH_MAX
+#define COX_SEARCH_MAX 4096
+#endif
+
+static void
+cox_event_times_merge(const CoxData *d, bool strat, CoxTimes *ct, bool entry)
+{
+	int			n = d->n;
+	CoxKey	   *r = cox_alloc(n, sizeof(CoxKey));
+	CoxKey	   *tmp = cox_alloc(n, sizeof(CoxKey));
+	int			seg = -1;
+	int			pos = 0;
+	int			end = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		r[i].row = i;
+		r[i].key = cox_key_asc(entry ? cox_start(d, i) : d->duration[i]);
+	}
+	cox_radix_sort(r, tmp, n);
+	if (strat)
+	{
+		for (int i = 0; i < n; i++)
+			r[i].key = (uint64) d->stratum[r[i].row];
+		cox_radix_sort(r, tmp, n);
+	}
+	pfree(tmp);
+	for (int k = 0; k < n; k++)
+	{
+		int			i = r[k].row;
+		int			s = strat ? d->stratum[i] : 0;
+		double		v = entry ? cox_start(d, i) : d->duration[i];
+
+		if (s != seg)
+		{
+			seg = s;
+			pos = ct->seg_start[s];
+			end = ct->seg_start[s + 1];
+		}
+		while (pos < end && ct->time[pos] <= v)
+			pos++;
+		if (entry)
+			ct->first[i] = pos;
+		else
+			ct->last[i] = pos - 1;
+	}
+	pfree(r);
+}
+
 static void
 cox_event_times(const CoxData *d, bool pooled, CoxTimes *ct)
 {
@@ -328,6 +383,16 @@ cox_event_times(const CoxData *d, bool pooled, CoxTimes *ct)
 
 	ct->first = cox_alloc(n, sizeof(int));
 	ct->last = cox_alloc(n, sizeof(int));
+	if (ct->ntimes > COX_SEARCH_MAX)
+	{
+		cox_event_times_merge(d, strat, ct, false);
+		if (cox_late_entry(d))
+			cox_event_times_merge(d, strat, ct, true);
+		else
+			for (int i = 0; i < n; i++)
+				ct->first[i] = ct->seg_start[strat ? d->stratum[i] : 0];
+		return;
+	}
 	for (int i = 0; i < n; i++)
 	{
 		int			s = strat ? d->stratum[i] : 0;

@@ -423,6 +423,20 @@ def one_per_account(seed, n, nstrata=2, zero_durations=False):
     return rows
 
 
+def continuous(seed, n):
+    """Continuous entry and exit times, all distinct: more event times than
+    the statistics look up one by one (they sort the rows instead)."""
+    rnd = random.Random(seed)
+    rows = []
+    for a in range(n):
+        x1, x2 = rnd.gauss(0, 1), round(rnd.gauss(0, 1), 1)
+        entry = 0.0 if rnd.random() < 0.4 else rnd.uniform(0, 5)
+        d = entry + rnd.expovariate(0.3 * math.exp(0.5 * x1 - 0.3 * x2))
+        rows.append([repr(entry), repr(d), "true" if rnd.random() < 0.8 else "false", "",
+                     "ab"[a % 2], f"c{a % 500}", repr(x1), repr(x2)])
+    return rows
+
+
 def write(path, rows, p):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -463,6 +477,7 @@ def main():
             "accounts 14 strata": (one_per_account(9, 600, nstrata=14), 2),
             "accounts duration 0": (one_per_account(10, 400, zero_durations=True), 2),
             "weeks flags": (account_weeks(11, 300, flags=True), 5),
+            "continuous": (continuous(12, 6000), 2),
         }
         for gname, (rows, p) in generated.items():
             path = os.path.join(tmp, gname.replace(" ", "_") + ".csv")
@@ -496,6 +511,9 @@ def main():
             ("weeks flags", generated["weeks flags"], {"entry"}, [(s, x + [1.0, -1.0]) for s, x in week_new], [4]),
             ("weeks flags strata cluster", generated["weeks flags"], {"entry", "strata", "cluster"},
              [(s, x + [0.0, 1.0]) for s, x in week_new], [4, 9]),
+            ("continuous late entry", generated["continuous"], {"entry"}, acc_new, [1.5, 7]),
+            ("continuous strata cluster", generated["continuous"], {"entry", "strata", "cluster"},
+             acc_new, [3]),
             ("accounts 14 strata cluster", generated["accounts 14 strata"], {"strata", "cluster"},
              [("s3", [0.2, 3.0]), ("s11", [0.9, 9.0])], [5, 20]),
         ]
