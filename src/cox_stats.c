@@ -343,7 +343,11 @@ cox_event_times(const CoxData *d, bool pooled, CoxTimes *ct)
 				prev_last = -1;
 
 	for (int i = 0; i < n; i++)
+	{
 		m += d->event[i];
+		if (strat && (d->stratum[i] < 0 || d->stratum[i] >= nseg))
+			elog(ERROR, "cox statistics: stratum %d of row %d out of range", d->stratum[i], i);
+	}
 	ev = cox_alloc(m, sizeof(CoxKey));
 	tmp = cox_alloc(m, sizeof(CoxKey));
 	for (int i = 0, k = 0; i < n; i++)
@@ -651,6 +655,10 @@ cox_concordance(const CoxData *data, const double *lp_all,
 	if (d->cluster != NULL)
 	{
 		double	   *sum = palloc0(sizeof(double) * Max(d->nclusters, 1));
+
+		for (int i = 0; i < n; i++)
+			if (d->cluster[i] < 0 || d->cluster[i] >= d->nclusters)
+				elog(ERROR, "cox statistics: cluster %d of row %d out of range", d->cluster[i], i);
 
 		for (int k = 0; k < n; k++)
 			sum[d->cluster[order[k].row]] += cox_weight(d, order[k].row) *
