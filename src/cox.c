@@ -224,7 +224,12 @@ state_reserve(MemoryContext ctx, CoxFitState *st, int64 more)
 		cox_state_too_large(st->width);
 	if (need <= st->cap)
 		return;
-	st->cap = Max(Max(st->cap * 2, need), 8);
+	/*
+	 * doubling while small; past 64k rows by a tenth, so that the state
+	 * stays within 10% of its rows (a large block grows in place: realloc
+	 * remaps its pages rather than copying them)
+	 */
+	st->cap = Max(Max(st->cap < 65536 ? st->cap * 2 : st->cap + st->cap / 10, need), 8);
 	st->cap = Min(st->cap, Max(need, (int64) cs_state_max_values() / st->width));
 	if (st->rows == NULL)
 		st->rows = MemoryContextAllocHuge(ctx, st->cap * st->width * sizeof(double));
@@ -882,17 +887,79 @@ typedef struct CoxSortItem
 	int32		pos;
 } CoxSortItem;
 
-/* by stratum, then time descending, then position */
-#define ST_SORT cox_sort_items
-#define ST_ELEMENT_TYPE CoxSortItem
-#define ST_COMPARE(a, b) \
-	((a)->stratum != (b)->stratum ? ((a)->stratum > (b)->stratum) - ((a)->stratum < (b)->stratum) : \
-	 (a)->t != (b)->t ? ((a)->t < (b)->t) - ((a)->t > (b)->t) : \
-	 ((a)->pos > (b)->pos) - ((a)->pos < (b)->pos))
-#define ST_SCOPE static
-#define ST_DECLARE
-#define ST_DEFINE
-#include "lib/sort_template.h"
+/*
+ * Sorts n items by stratum, then time descending, then position (the
+ * items come in position order): a stable LSD radix sort on the bits of
+ * the time (non-negative doubles order as their bit patterns; complemented
+ * for descending), bytes that are the same in every item skipped, then a
+ * stable counting pass on the stratum.  tmp holds n items.
+ */
+static void
+cox_sort_items(CoxSortItem *items, CoxSortItem *tmp, int n, int nstrata)
+{
+	uint32	   *hist = palloc0(sizeof(uint32) * 8 * 256);
+	CoxSortItem *src = items,
+			   *dst = tmp;
+
+	for (int i = 0; i < n; i++)
+	{
+		uint64		k;
+
+		memcpy(&k, &items[i].t, sizeof(k));
+		k = ~k;
+		for (int b = 0; b < 8; b++)
+			hist[b * 256 + ((k >> (8 * b)) & 0xFF)]++;
+	}
+	for (int b = 0; b < 8; b++)
+	{
+		uint32	   *h = hist + b * 256;
+		uint32		sum = 0;
+		bool		trivial = false;
+
+		for (int d = 0; d < 256; d++)
+		{
+			uint32		c = h[d];
+
+			if (c == (uint32) n)
+				trivial = true;
+			h[d] = sum;
+			sum += c;
+		}
+		if (trivial)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		for (int i = 0; i < n; i++)
+		{
+			uint64		k;
+
+			memcpy(&k, &src[i].t, sizeof(k));
+			k = ~k;
+			dst[h[(k >> (8 * b)) & 0xFF]++] = src[i];
+		}
+		{
+			CoxSortItem *swap = src;
+
+			src = dst;
+			dst = swap;
+		}
+	}
+	pfree(hist);
+	if (nstrata > 1)
+	{
+		uint32	   *start = palloc0(sizeof(uint32) * (nstrata + 1));
+
+		for (int i = 0; i < n; i++)
+			start[src[i].stratum + 1]++;
+		for (int s = 0; s < nstrata; s++)
+			start[s + 1] += start[s];
+		for (int i = 0; i < n; i++)
+			dst[start[src[i].stratum]++] = src[i];
+		pfree(start);
+		src = dst;
+	}
+	if (src != items)
+		memcpy(items, src, sizeof(CoxSortItem) * n);
+}
 
 /*
  * Per event time, what the residuals and the baseline hazard need: the
@@ -1467,6 +1534,7 @@ cox_fit_model(const CoxFitState *st)
 	int32	   *smap = NULL;		/* state stratum number -> sorted */
 	int32	   *sorder = NULL;		/* sorted -> state number */
 	CoxSortItem *items;
+	CoxSortItem *sorttmp;
 	CsSum	   *msum;
 	CsSum		wsum = {0, 0};
 	bool	   *nocenter;
@@ -1612,7 +1680,8 @@ cox_fit_model(const CoxFitState *st)
 		items[i].stratum = s;
 		items[i].pos = i;
 	}
-	cox_sort_items(items, n);
+	sorttmp = palloc_extended(sizeof(CoxSortItem) * Max(n, 1), MCXT_ALLOC_HUGE);
+	cox_sort_items(items, sorttmp, n, nstrata);
 
 	memset(&f, 0, sizeof(f));
 	f.n = n;
@@ -1670,7 +1739,7 @@ cox_fit_model(const CoxFitState *st)
 				items[k2].pos = k;
 				k2++;
 			}
-		cox_sort_items(items, k2);
+		cox_sort_items(items, sorttmp, k2, nstrata);
 		f.entry2 = palloc_extended(sizeof(double) * Max(k2, 1), MCXT_ALLOC_HUGE);
 		f.w2 = palloc_extended(sizeof(double) * Max(k2, 1), MCXT_ALLOC_HUGE);
 		f.x2 = palloc_extended(sizeof(double) * Max(k2, 1) * p, MCXT_ALLOC_HUGE);
@@ -1685,6 +1754,7 @@ cox_fit_model(const CoxFitState *st)
 			f.sstart2[s + 1] += f.sstart2[s];
 	}
 	pfree(items);
+	pfree(sorttmp);
 	f.eta = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
 	f.r = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
 	f.s1 = palloc(sizeof(double) * p);
