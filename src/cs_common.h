@@ -82,6 +82,7 @@ cs_sum_merge(CsSum *into, const CsSum *from)
  */
 #define CS_ERRCODE_NOT_CONVERGED	ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE
 
+
 /*
  * Hash of a double's bits (and of a small salt, e.g. a category code), for
  * the open-addressing tables kept inside flat summaries: the 64-bit
