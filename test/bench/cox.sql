@@ -1,0 +1,120 @@
+-- Cox regression (SPEC §10) on 1,000,000 counting-process rows x 5 signals
+-- (fewer when BENCH_ROWS is smaller): 100,000 accounts of 10 periods each,
+-- late entry (accounts enter at ages 0 to 19), whole-period times (30
+-- distinct, so Efron's correction works on heavy ties), churn on an
+-- account's last period with a probability that depends on its signals.
+--   * cox_fit side by side with R's coxph on the same rows already in R's
+--     memory (test/bench/cox.R, called from here: only coxph itself is timed,
+--     with R's default control), target ours/plain <= 0.15;
+--   * cox_fit against churn_model_fit on the same rows, target <= 2;
+--   * the full form (weight, strata, cluster) against R's coxph with
+--     weights, strata() and cluster();
+--   * the running state's memory per row, from the peak memory of a
+--     HashAggregate (4 groups of a quarter of the rows each) over count(*)'s:
+--     target (signals + 4) x 8 bytes + 10% (8 more per row in the full form).
+-- The figures and their targets are printed by test/bench/run (cs_bench.figures).
+SELECT least(:rows, 1000000) AS cox_rows \gset
+CREATE TABLE bench_cox AS
+SELECT a % 20 + k AS entry, a % 20 + k + 1 AS duration,
+       k = 9 AND random() < 0.15 + 0.3 * s1 - 0.1 * s2 + 0.02 * s3 + 0.1 * s4 - 0.02 * s5 AS churned,
+       s1, s2, s3, s4, s5,
+       (1 + a % 2)::float8 AS weight, 'plan ' || a % 4 AS stratum, 'account ' || a AS cluster,
+       a % 4 AS g
+FROM (SELECT i / 10 AS a, i % 10 AS k, random() AS s1, random() AS s2, random() * 10 AS s3,
+             (random() < 0.3)::int::float8 AS s4, round(random() * 5)::float8 AS s5
+      FROM generate_series(0, :cox_rows - 1) i) x;
+VACUUM ANALYZE bench_cox;
+CREATE TABLE cs_bench.r_coefficients (name text, i int, value float8);
+
+\set counting 'cox_fit(entry, duration, churned, 5 signals) vs R coxph(Surv(entry, duration, churned) ~ 5 signals)'
+\set vs_churn 'cox_fit(entry, duration, churned, 5 signals) vs churn_model_fit(churned, 5 signals)'
+\set full 'cox_fit(entry, duration, churned, 5 signals, weight, stratum, cluster, efron) vs R coxph(... + strata(), weights, cluster)'
+SELECT cs_bench.compare(:'counting',
+	'SELECT cox_fit(entry, duration, churned, ARRAY[s1, s2, s3, s4, s5]) FROM bench_cox',
+	'SELECT count(ARRAY[entry, duration, s1, s2, s3, s4, s5]) FROM bench_cox WHERE churned IS NOT NULL',
+	NULL, :rounds);
+\setenv COX_ROUNDS :rounds
+\setenv COX_NAME :counting
+\! Rscript cox.R bench_cox "$COX_ROUNDS" "$COX_NAME" counting
+SELECT cs_bench.compare(:'vs_churn',
+	'SELECT cox_fit(entry, duration, churned, ARRAY[s1, s2, s3, s4, s5]) FROM bench_cox',
+	'SELECT count(ARRAY[entry, duration, s1, s2, s3, s4, s5]) FROM bench_cox WHERE churned IS NOT NULL',
+	'SELECT churn_model_fit(churned, s1, s2, s3, s4, s5) FROM bench_cox', :rounds);
+SELECT cs_bench.compare(:'full',
+	$$SELECT cox_fit(entry, duration, churned, ARRAY[s1, s2, s3, s4, s5], weight, stratum, cluster, 'efron') FROM bench_cox$$,
+	'SELECT count(ARRAY[entry, duration, s1, s2, s3, s4, s5, weight]) FROM bench_cox WHERE churned IS NOT NULL AND stratum IS NOT NULL AND cluster IS NOT NULL',
+	NULL, :rounds);
+\setenv COX_NAME :full
+\! Rscript cox.R bench_cox "$COX_ROUNDS" "$COX_NAME" full
+
+-- R and cox_fit fitted the same model (R stops at its default eps = 1e-9, so
+-- this is a check of the set-up, not of precision: test/t/cox-r.py does that)
+DO $$
+DECLARE
+	bad text;
+BEGIN
+	SELECT string_agg(format('%s[%s]: ours %s, R %s', r.name, r.i, o.b[r.i], r.value), '; ') INTO bad
+	FROM cs_bench.r_coefficients r
+	JOIN (SELECT 'counting' AS form, cox_coefficients(cox_fit(entry, duration, churned, ARRAY[s1, s2, s3, s4, s5])) AS b FROM bench_cox
+	      UNION ALL
+	      SELECT 'full', cox_coefficients(cox_fit(entry, duration, churned, ARRAY[s1, s2, s3, s4, s5], weight, stratum, cluster, 'efron'))
+	      FROM bench_cox) o ON r.name = o.form
+	WHERE abs(o.b[r.i] - r.value) > 1e-5 * (abs(r.value) + 0.01);
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'cox_fit and R''s coxph disagree: %', bad;
+	END IF;
+	IF (SELECT count(*) FROM cs_bench.r_coefficients) <> 10 THEN
+		RAISE EXCEPTION 'R''s coefficients missing (did Rscript run? see above)';
+	END IF;
+END $$;
+
+-- the running state: an aggregate with cox_fit's own transition function
+-- whose final function is its serialize function (the state's size without
+-- the fit), for the two forms
+DO $$
+DECLARE
+	r record;
+BEGIN
+	SELECT aggtransfn, aggserialfn INTO r FROM pg_aggregate
+	WHERE aggfnoid = 'cox_fit(float8, float8, boolean, float8[])'::regprocedure;
+	EXECUTE format('CREATE AGGREGATE cs_bench.cox_state(float8, float8, boolean, float8[]) (SFUNC = %s, STYPE = internal, FINALFUNC = %s)',
+	               r.aggtransfn, r.aggserialfn);
+	SELECT aggtransfn, aggserialfn INTO r FROM pg_aggregate
+	WHERE aggfnoid = 'cox_fit(float8, float8, boolean, float8[], float8, text, text, text)'::regprocedure;
+	EXECUTE format('CREATE AGGREGATE cs_bench.cox_full_state(float8, float8, boolean, float8[], float8, text, text, text) (SFUNC = %s, STYPE = internal, FINALFUNC = %s)',
+	               r.aggtransfn, r.aggserialfn);
+END $$;
+SELECT cs_bench.memory('cox_fit state, counting process, 5 signals, 4 groups',
+	'SELECT g, cs_bench.cox_state(entry, duration, churned, ARRAY[s1, s2, s3, s4, s5]) FROM bench_cox GROUP BY g',
+	'SELECT g, count(*) FROM bench_cox GROUP BY g',
+	'SELECT sum(octet_length(s)) FROM (SELECT cs_bench.cox_state(entry, duration, churned, ARRAY[s1, s2, s3, s4, s5]) s FROM bench_cox GROUP BY g) x');
+SELECT cs_bench.memory('cox_fit state, full form, 5 signals, 4 groups',
+	$$SELECT g, cs_bench.cox_full_state(entry, duration, churned, ARRAY[s1, s2, s3, s4, s5], weight, stratum, cluster, 'efron') FROM bench_cox GROUP BY g$$,
+	'SELECT g, count(*) FROM bench_cox GROUP BY g',
+	$$SELECT sum(octet_length(s)) FROM (SELECT cs_bench.cox_full_state(entry, duration, churned, ARRAY[s1, s2, s3, s4, s5], weight, stratum, cluster, 'efron') s FROM bench_cox GROUP BY g) x$$);
+
+WITH m AS (
+	SELECT name, variant, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms
+	FROM cs_bench.timing WHERE name IN (:'counting', :'vs_churn', :'full') GROUP BY 1, 2
+), t AS (
+	SELECT (SELECT ms FROM m WHERE name = :'counting' AND variant = 'ours') AS cox,
+	       (SELECT ms FROM m WHERE name = :'counting' AND variant = 'plain') AS r,
+	       (SELECT ms FROM m WHERE name = :'vs_churn' AND variant = 'plain') AS churn,
+	       (SELECT ms FROM m WHERE name = :'full' AND variant = 'ours') AS cox_full,
+	       (SELECT ms FROM m WHERE name = :'full' AND variant = 'plain') AS r_full
+), mem AS (
+	SELECT name, (peak_kb - base_kb) * 1024.0 / :cox_rows AS per_row, summary_bytes::numeric / :cox_rows AS serialized
+	FROM cs_bench.mem WHERE name LIKE 'cox_fit state%'
+)
+INSERT INTO cs_bench.figures (figure, value, target, met)
+SELECT 'cox_fit / R coxph, counting process (' || :cox_rows || ' rows)', round((cox / r)::numeric, 3), '<= 0.15', cox / r <= 0.15 FROM t
+UNION ALL SELECT 'cox_fit / churn_model_fit, same rows', round((cox / churn)::numeric, 2), '<= 2', cox / churn <= 2 FROM t
+UNION ALL SELECT 'cox_fit / R coxph, full form (weights, strata, clusters)', round((cox_full / r_full)::numeric, 3), NULL, NULL FROM t
+UNION ALL SELECT 'R coxph, counting process, ms', round(r::numeric), NULL, NULL FROM t
+UNION ALL SELECT 'cox_fit state bytes per row, counting process (peak over count(*))', round(per_row, 1), '<= 79.2 ((5 + 4) x 8 + 10%)', per_row <= 79.2
+	FROM mem WHERE name LIKE '%counting%'
+UNION ALL SELECT 'cox_fit state bytes per row, full form (peak over count(*))', round(per_row, 1), '<= 88 ((5 + 4) x 8 + 8, + 10%)', per_row <= 88
+	FROM mem WHERE name LIKE '%full%'
+UNION ALL SELECT 'cox_fit serialized state bytes per row, ' || CASE WHEN name LIKE '%full%' THEN 'full form' ELSE 'counting process' END,
+	round(serialized, 1), NULL, NULL FROM mem;
+DROP TABLE bench_cox;
