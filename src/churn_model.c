@@ -52,6 +52,16 @@ churn_model_init(void)
 							PGC_USERSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 }
 
+/*
+ * The limit as it stands, for the other fitting aggregates whose rows share
+ * it (cox_fit in src/cox.c).
+ */
+int
+cs_state_max_values(void)
+{
+	return state_max_values;
+}
+
 static pg_noinline void
 state_too_large(const char *fname)
 {

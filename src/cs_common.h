@@ -86,6 +86,13 @@ cs_sum_merge(CsSum *into, const CsSum *from)
 extern void churn_model_init(void);
 
 /*
+ * The most values (8 bytes each) one internal fitting state may hold
+ * (customer_success.state_max_values, 1 GB at most): churn_model_fit, auc and
+ * cox_fit refuse more with 54000 program_limit_exceeded.
+ */
+extern int	cs_state_max_values(void);
+
+/*
  * Hash of a double's bits (and of a small salt, e.g. a category code), for
  * the open-addressing tables kept inside flat summaries: the 64-bit
  * finalizer of MurmurHash3 (PostgreSQL 15 has only the 32-bit one).
