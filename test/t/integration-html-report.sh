@@ -159,8 +159,8 @@ SELECT u.account_id, a.plan, (u.week - a.signed_up) / 7 AS entry,
        ARRAY[u.active_users::float8 / u.seats, u.features_used / 12.0::float8,
              u.logins::float8 / u.seats, u.open_tickets::float8] AS x
 FROM usage_weekly u JOIN accounts a USING (account_id);
-SELECT format('%s: %s (%s to %s), p = %s', (ARRAY['share of seats active (0 to 1)', 'share of the 12 features used (0 to 1)',
-              'logins per seat and week', 'open tickets'])[s.signal],
+SELECT format('%s: %s (%s to %s), p = %s', (ARRAY['share of seats active', 'share of the 12 features used',
+              'logins per seat a week', 'open tickets'])[s.signal],
               round(s.hazard_ratio::numeric, 3), round(s.lower::numeric, 3), round(s.upper::numeric, 3), round(s.p_value::numeric, 3))
 FROM (SELECT cox_fit(entry, entry + 1, churned, x, 1, plan, account_id::text, 'efron') AS m FROM w) f, cox_summary(m) s;
 SQL

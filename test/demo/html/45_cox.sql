@@ -27,7 +27,7 @@ SELECT json_build_object(
 	'id', 'churn-drivers',
 	'title', 'Which signals drive churn: hazard ratios with 95% intervals',
 	'subtitle', format('cox_fit on %s account-weeks (%s churns), one baseline per plan, robust over accounts; '
-	                   'per unit of each signal, log scale',
+	                   'per unit of each signal (the shares run from 0 to 1), log scale',
 	                   to_char(cox_observations(m), 'FM9,999,999'), cox_events(m)),
 	'x_label', 'hazard ratio (log scale)',
 	'left_label', '← churn less',
@@ -39,8 +39,8 @@ SELECT json_build_object(
 	                 'upper', round(s.upper::numeric, 3),
 	                 'detail', 'p = ' || round(s.p_value::numeric, 3)) ORDER BY s.signal)
 	         FROM cox_summary(m) s
-	         JOIN unnest(ARRAY['share of seats active (0 to 1)', 'share of the 12 features used (0 to 1)',
-	                           'logins per seat and week', 'open tickets'])
+	         JOIN unnest(ARRAY['share of seats active', 'share of the 12 features used',
+	                           'logins per seat a week', 'open tickets'])
 	              WITH ORDINALITY n(label, signal) USING (signal)),
 	'note', format('Concordance %s (standard error %s): at each churn, the model ranks the churning account riskier than one still a customer %s%% of the time. '
 	               'Proportional-hazards test (cox.zph), all signals: p = %s. Green: the interval is below 1. Recipe: docs/cox.md.',

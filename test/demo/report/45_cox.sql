@@ -35,7 +35,7 @@ ORDER BY s.signal;
 SELECT cox_observations(m) AS "account-weeks", cox_events(m) AS churned,
        round(cox_concordance(m)::numeric, 3) AS concordance,
        round(cox_concordance_std_error(m)::numeric, 3) AS "concordance se",
-       (SELECT round(statistic::numeric, 1) || ' on ' || df || ' df, p = ' || to_char(p_value, 'FM9.9EEEE')
+       (SELECT round(statistic::numeric, 1) || ' on ' || df || ' df, p = ' || trim(to_char(p_value, '9.9EEEE'))
         FROM cox_tests(m) WHERE test = 'likelihood_ratio') AS "likelihood-ratio test",
        (SELECT round(p_value::numeric, 2) FROM cox_ph_test(m) WHERE signal IS NULL) AS "PH test p, all"
 FROM churn_drivers_model;
