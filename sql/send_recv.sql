@@ -131,6 +131,18 @@ INSERT INTO cs_test.send_recv_cases VALUES
  'v=1 coefficients={-1.7976931348623157e308,5e-324} std_errors={1.7976931348623157e308,0} rows=9223372036854775807 churned=9223372036854775807 log_likelihood=-1.7976931348623157e308 iterations=2147483647'),
 ('churn_model', 'negative zero, no iterations',
  'v=1 coefficients={-0,0} std_errors={0,2.2250738585072014e-308} rows=0 churned=0 log_likelihood=-0 iterations=0'),
+('cox_model', 'extreme values, NA signal, quoted and NULL strata',
+ 'v=1 ties=breslow robust=1 stratified=1 signals=2 n=9223372036854775807 events=9223372036854775807 iterations=100 loglik={-1.7976931348623157e308,1.7976931348623157e308} wald=0 score=5e-324 robust_score=1.7976931348623157e308 concordance=NULL concordance_std_error=NULL coefficients={-1.7976931348623157e308,NULL} std_errors={0,NULL} robust_std_errors={2.2250738585072014e-308,NULL} means={-1.7976931348623157e308,5e-324} ph_chisq={0,NULL,NULL} ph_df={1,NULL,NULL} strata=["a,\"b\"" {0,5e-324} {5e-324,1.7976931348623157e308}; "x\\y" {} {}; "é" {1} {1}; NULL {1.7976931348623157e308} {1e-300}]'),
+('cox_model', 'one signal, Efron, no strata',
+ 'v=1 ties=efron robust=0 stratified=0 signals=1 n=1 events=1 iterations=0 loglik={0,0} wald=0 score=0 robust_score=NULL concordance=0.5 concordance_std_error=0 coefficients={0} std_errors={0} robust_std_errors={0} means={0} ph_chisq={0,0} ph_df={1,1} strata=[NULL {0} {1}]'),
+('cox_model', 'the most signals (100)',
+ 'v=1 ties=efron robust=0 stratified=0 signals=100 n=1000 events=10 iterations=9 loglik={-123.5,-120.25} wald=3 score=2.5 robust_score=NULL concordance=1 concordance_std_error=NULL coefficients={' ||
+ (SELECT string_agg(((-1) ^ i * i / 7.0)::float8::text, ',') FROM generate_series(1, 100) i) ||
+ '} std_errors={' || (SELECT string_agg((i / 3.0)::float8::text, ',') FROM generate_series(1, 100) i) ||
+ '} robust_std_errors={' || (SELECT string_agg((i / 5.0)::float8::text, ',') FROM generate_series(1, 100) i) ||
+ '} means={' || (SELECT string_agg((i * 1.5)::float8::text, ',') FROM generate_series(1, 100) i) ||
+ '} ph_chisq={' || (SELECT string_agg((i / 9.0)::float8::text, ',') FROM generate_series(0, 100) i) ||
+ '} ph_df={' || (SELECT string_agg('1', ',') FROM generate_series(1, 100) i) || ',100} strata=[NULL {1,2} {0.5,0.75}]'),
 ('churn_model', 'the most signals (100)',
  'v=1 coefficients={' || (SELECT string_agg(((-1) ^ i * i / 7.0)::float8::text, ',') FROM generate_series(0, 100) i) ||
  '} std_errors={' || (SELECT string_agg((i / 3.0)::float8::text, ',') FROM generate_series(0, 100) i) ||
@@ -174,7 +186,12 @@ SELECT 'gamma_gamma_model', 'from gamma_gamma_fit', gamma_gamma_fit(1 + i % 6, 1
 FROM generate_series(1, 400) i
 UNION ALL
 SELECT 'churn_model', 'from churn_model_fit', churn_model_fit((i * 7919) % 10 < 3 + i % 4, (i % 4)::float8, sin(i))::text
-FROM generate_series(1, 600) i;
+FROM generate_series(1, 600) i
+UNION ALL
+SELECT 'cox_model', 'from cox_fit', cox_fit(k, k + 1, (i * 7919 + k) % 10 < 2, ARRAY[(i % 4)::float8, sin(i * k), (i + k) % 2],
+                                          1 + (i % 3) / 4.0, CASE WHEN i % 5 = 0 THEN NULL ELSE 'plan "' || i % 3 || '"' END,
+                                          (i % 40)::text, 'efron')::text
+FROM generate_series(1, 600) i, generate_series(0, i % 6) k;
 
 -- BG/NBD on 600 simulated customers (purchase rates Gamma(1, 2), dropout
 -- probabilities Uniform(0, 0.5), 40 weeks): the fitted doubles are whatever

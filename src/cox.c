@@ -1461,7 +1461,7 @@ static CoxModel *
 cox_fit_model(const CoxFitState *st)
 {
 	CoxFit		f;
-	int			p = st->p;
+	int			p;
 	int			n;
 	int			nstrata = 1;
 	int32	   *smap = NULL;		/* state stratum number -> sorted */
@@ -1469,6 +1469,7 @@ cox_fit_model(const CoxFitState *st)
 	CoxSortItem *items;
 	CsSum	   *msum;
 	CsSum		wsum = {0, 0};
+	bool	   *nocenter;
 	double	   *means,
 			   *umeans,
 			   *scale;
@@ -1513,6 +1514,7 @@ cox_fit_model(const CoxFitState *st)
 
 	if (st == NULL || st->nrows == 0)
 		return NULL;
+	p = st->p;
 	if (st->nrows > PG_INT32_MAX / 2)
 		cox_state_too_large(st->width);
 	n = (int) st->nrows;
@@ -1558,10 +1560,25 @@ cox_fit_model(const CoxFitState *st)
 			cs_sum_add(&msum[p + j], row[R_X + j]);
 		}
 	}
+	/*
+	 * R leaves a signal whose values are all -1, 0 or 1 uncentred and
+	 * unscaled, and reports its mean as 0 (coxph's nocenter)
+	 */
+	nocenter = palloc(sizeof(bool) * p);
+	for (int j = 0; j < p; j++)
+		nocenter[j] = true;
+	for (int i = 0; i < n; i++)
+	{
+		const double *row = st->rows + (Size) i * st->width + R_X;
+
+		for (int j = 0; j < p; j++)
+			if (row[j] != 0 && row[j] != 1 && row[j] != -1)
+				nocenter[j] = false;
+	}
 	for (int j = 0; j < p; j++)
 	{
-		means[j] = cs_sum_value(&msum[j]) / cs_sum_value(&wsum);
-		umeans[j] = cs_sum_value(&msum[p + j]) / n;
+		means[j] = nocenter[j] ? 0 : cs_sum_value(&msum[j]) / cs_sum_value(&wsum);
+		umeans[j] = nocenter[j] ? 0 : cs_sum_value(&msum[p + j]) / n;
 	}
 	memset(msum, 0, sizeof(CsSum) * p);
 	for (int i = 0; i < n; i++)
@@ -1575,7 +1592,7 @@ cox_fit_model(const CoxFitState *st)
 	{
 		double		v = cs_sum_value(&msum[j]);
 
-		scale[j] = v > 0 ? cs_sum_value(&wsum) / v : 1.0;
+		scale[j] = v > 0 && !nocenter[j] ? cs_sum_value(&wsum) / v : 1.0;
 	}
 
 	/* the rows by stratum and duration descending */
