@@ -1,7 +1,8 @@
 #!/bin/bash
 # The recipes of docs/cox.md ("Which signals drive churn"), extracted by
-# test/recipes/from-readme cox-drivers, run as the page writes them on the
-# demo data: every result row the page prints is one the recipe returns.
+# test/recipes/from-readme cox-example and cox-drivers, run as the page
+# writes them on the demo data: every result row the page prints is one the
+# recipe returns.
 # Then the recipe's fit (one row per account and week, late entry, strata by
 # plan, clusters by account) is checked against R's coxph, cox.zph,
 # concordance and survfit on the same rows, exported here (1e-8 relative at
@@ -19,7 +20,9 @@ admin createdb cox_recipes
 q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; admin dropdb --if-exists cox_recipes' EXIT
-test/recipes/from-readme cox-drivers >"$tmp/recipe.sql"
+test/recipes/from-readme cox-example >"$tmp/recipe.sql"
+echo >>"$tmp/recipe.sql"
+test/recipes/from-readme cox-drivers >>"$tmp/recipe.sql"
 q -q -c 'CREATE EXTENSION customer_success' $(printf -- '-f %s ' test/demo/data*.sql) >/dev/null
 psql -X -v ON_ERROR_STOP=1 -f "$tmp/recipe.sql" >"$tmp/recipe.out" 2>"$tmp/recipe.err" \
 	|| { cat "$tmp/recipe.err"; echo "FAIL the recipe does not run as docs/cox.md writes it"; exit 1; }
