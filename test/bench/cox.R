@@ -6,7 +6,8 @@
 # (coxph.control(): eps = 1e-9, iter.max = 20), ties = "efron"; FORM
 # "counting" is Surv(entry, duration, churned) ~ s1 + ... + s5, "full" adds
 # weights, strata(stratum) and cluster(cluster).  Each round's wall time goes
-# into cs_bench.timing as variant 'plain' under NAME, and R's coefficients
+# into cs_bench.timing as variant 'plain' under NAME (its CPU time, user +
+# system, into cs_bench.cpu_timing), and R's coefficients
 # into cs_bench.r_coefficients(name = FORM, i, value), so that cox.sql can check that
 # both fitted the same model.
 suppressMessages(library(survival))
@@ -26,19 +27,25 @@ d <- scan(con, sep = ",", quiet = TRUE,
 d <- as.data.frame(d, stringsAsFactors = FALSE)
 cat(sprintf("R %s, survival %s: %d rows of %s in R's memory\n", getRversion(), packageVersion("survival"), nrow(d), tab))
 ms <- numeric(rounds)
+cpu <- numeric(rounds)
 for (r in seq_len(rounds)) {
 	gc()
-	t0 <- proc.time()[["elapsed"]]
+	p0 <- proc.time()
+	t0 <- p0[["elapsed"]]
 	if (form == "counting") {
 		fit <- coxph(Surv(entry, duration, churned) ~ s1 + s2 + s3 + s4 + s5, data = d, ties = "efron")
 	} else {
 		fit <- coxph(Surv(entry, duration, churned) ~ s1 + s2 + s3 + s4 + s5 + strata(stratum),
 		             data = d, weights = weight, cluster = cluster, ties = "efron")
 	}
-	ms[r] <- 1000 * (proc.time()[["elapsed"]] - t0)
+	p1 <- proc.time()
+	ms[r] <- 1000 * (p1[["elapsed"]] - t0)
+	cpu[r] <- 1000 * (p1[["user.self"]] + p1[["sys.self"]] - p0[["user.self"]] - p0[["sys.self"]])
 }
-cat(sprintf("R coxph (%s): %s ms\n", form, paste(round(ms), collapse = ", ")))
+cat(sprintf("R coxph (%s): %s ms (CPU %s ms)\n", form, paste(round(ms), collapse = ", "), paste(round(cpu), collapse = ", ")))
 psql(sprintf("INSERT INTO cs_bench.timing VALUES %s",
              paste(sprintf("('%s', 'plain', %d, %.3f)", name, seq_len(rounds), ms), collapse = ", ")))
+psql(sprintf("INSERT INTO cs_bench.cpu_timing VALUES %s",
+             paste(sprintf("('%s', 'plain', %d, %.3f)", name, seq_len(rounds), cpu), collapse = ", ")))
 psql(sprintf("INSERT INTO cs_bench.r_coefficients VALUES %s",
              paste(sprintf("('%s', %d, %.17g)", form, seq_along(coef(fit)), coef(fit)), collapse = ", ")))
