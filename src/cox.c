@@ -1795,6 +1795,12 @@ cox_fit_model(const CoxFitState *st)
 
 			if (dropped[j])
 				continue;
+			/* the information of a diverging coefficient vanishes */
+			if (work[j * p + j] == 0)
+			{
+				worst = j;
+				break;
+			}
 			if (!converged || (sj > 1e-9 && sj > sqrt(1e-9) * bj))
 			{
 				double		v = sj / Max(bj, 1) + bj;

@@ -45,8 +45,9 @@ worst = {}
 
 R_FIT = r'''
 suppressMessages(library(survival))
-a <- commandArgs(TRUE)
-d <- read.csv(a[1], na.strings = "", colClasses = c(stratum = "character", cluster = "character"))
+fit_case <- function(a) {
+d <- read.csv(a[1], na.strings = "", colClasses = c(churned = "character", stratum = "character", cluster = "character"))
+d$churned <- as.integer(d$churned %in% c("1", "TRUE", "true"))
 opt <- strsplit(a[2], ",")[[1]]
 nd <- read.csv(a[3], na.strings = "", colClasses = c(stratum = "character"))
 tt <- as.numeric(strsplit(a[4], ",")[[1]])
@@ -66,13 +67,18 @@ f <- as.formula(paste(lhs, "~", rhs))
 ctl <- coxph.control(eps = 1e-12, toler.chol = 1e-13, iter.max = 100)
 ties <- if (has("breslow")) "breslow" else "efron"
 fit <- coxph(f, data = d, weights = wt, ties = ties, control = ctl)
-fitr <- coxph(f, data = d, weights = wt, ties = ties, control = ctl, robust = TRUE)
+# robust standard errors without a cluster column: each row its own cluster
+# (R wants one named for counting-process data)
+d$.row <- seq_len(nrow(d))
+fr <- if (has("cluster")) f else update(f, . ~ . + cluster(.row))
+fitr <- coxph(fr, data = d, weights = wt, ties = ties, control = ctl, robust = TRUE)
 g <- function(x) ifelse(is.na(x) | is.nan(x), "NA", sprintf("%.17g", x))
 out <- function(...) cat(paste(..., sep = "|"), "\n", sep = "")
 b <- coef(fit)
 nv <- if (is.null(fit$naive.var)) fit$var else fit$naive.var
-se <- rep(NA, length(b)); se[!is.na(b)] <- sqrt(diag(nv))
-rse <- rep(NA, length(b)); rse[!is.na(b)] <- sqrt(diag(fitr$var))
+# R keeps a row and column of zeros for a coefficient it gives NA
+se <- sqrt(diag(nv)); se[is.na(b)] <- NA
+rse <- sqrt(diag(fitr$var)); rse[is.na(b)] <- NA
 s <- summary(fit)
 robust <- !is.null(fit$naive.var)
 for (j in seq_along(b)) {
@@ -89,7 +95,8 @@ for (j in seq_along(b)) {
 out("robust", as.integer(robust))
 out("loglik", g(fit$loglik[1]), g(fit$loglik[2]))
 out("test", "likelihood_ratio", g(s$logtest[["test"]]), s$logtest[["df"]], g(s$logtest[["pvalue"]]))
-out("test", "wald", g(s$waldtest[["test"]]), s$waldtest[["df"]], g(s$waldtest[["pvalue"]]))
+# summary() rounds the Wald statistic to 2 decimals; its p-value is not rounded
+out("test", "wald", g(fit$wald.test), s$waldtest[["df"]], g(s$waldtest[["pvalue"]]))
 out("test", "score", g(s$sctest[["test"]]), s$sctest[["df"]], g(s$sctest[["pvalue"]]))
 if (!is.null(s$robscore))
   out("test", "robust_score", g(s$robscore[["test"]]), s$robscore[["df"]], g(s$robscore[["pvalue"]]))
@@ -107,6 +114,15 @@ for (i in seq_len(nrow(nd))) {
   for (k in seq_along(tt)) out("surv", i, g(tt[k]), g(st$surv[k]))
   sa <- summary(sf)
   for (k in seq_along(sa$time)) out("tab", i, g(sa$time[k]), g(sa$surv[k]))
+}
+}
+# one case per line of the manifest: data|options|newdata|times|output
+for (line in readLines(commandArgs(TRUE)[1])) {
+  a <- strsplit(line, "|", fixed = TRUE)[[1]]
+  sink(a[5])
+  r <- tryCatch({ fit_case(a); "" }, error = function(e) conditionMessage(e))
+  sink()
+  if (nzchar(r)) cat("error|", gsub("\n", " ", r), "\n", sep = "", file = a[5], append = TRUE)
 }
 '''
 
@@ -151,7 +167,7 @@ def close(what, kind, ours, theirs, tol):
     elif theirs == ours:
         ok, rel = True, 0.0
     else:
-        rel = abs(ours - theirs) / max(abs(theirs), 1e-300)
+        rel = abs(ours - theirs) / abs(theirs) if theirs != 0 else abs(ours)
         ok = rel <= tol or abs(ours - theirs) <= 1e-14 and abs(theirs) < 1e-12
     worst[kind] = max(worst.get(kind, 0.0), rel if math.isfinite(rel) else 1.0)
     if not ok:
@@ -163,6 +179,7 @@ def close_p(what, ours, theirs):
     if theirs is not None and theirs > 0:
         tol = TOL * max(1.0, abs(math.log(theirs)))
     close(what, "p-values", ours, theirs, tol)
+
 
 
 def q(s):
@@ -193,87 +210,120 @@ def fit_sql(opts, p):
             + ("'breslow'" if "breslow" in opts else "'efron'") + ")")
 
 
-def check(name, path, opts, newdata, times):
-    """Fit the CSV at path in R and in the extension, compare everything."""
+def manifest_line(k, name, path, opts, newdata, times):
+    """Write the case's newdata next to its data; its line for R_FIT."""
     rows = list(csv.DictReader(open(path, newline="")))
     xs = sorted((k for k in rows[0] if k.startswith("x")), key=lambda k: int(k[1:]))
-    p = len(xs)
-    nd_path = path + ".new.csv"
+    nd_path = f"{path}.{k}.new.csv"
     with open(nd_path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["stratum"] + xs)
         for st, sig in newdata:
             w.writerow(["" if st is None else st] + [repr(v) for v in sig])
-    out = run_r(R_FIT, path, ",".join(sorted(opts)), nd_path, ",".join(repr(t) for t in times))
-    r = {}
-    for line in out.splitlines():
-        f = line.split("|")
-        r.setdefault(f[0], []).append(f[1:])
+    return "|".join([path, ",".join(sorted(opts)) or "none", nd_path,
+                     ",".join(repr(t) for t in times), f"{path}.{k}.R.out"])
 
-    psql("DROP TABLE IF EXISTS d; CREATE TABLE d (entry float8, duration float8, churned boolean, "
-         "weight float8, stratum text, cluster text, x float8[])")
+
+def check(k, name, path, opts, newdata, times):
+    """Compare the extension's fit of the CSV at path with R's (already run)."""
+    global checked
+    rows = list(csv.DictReader(open(path, newline="")))
+    xs = sorted((k for k in rows[0] if k.startswith("x")), key=lambda k: int(k[1:]))
+    p = len(xs)
+    r = {}
+    for line in open(f"{path}.{k}.R.out"):
+        f = line.rstrip("\n").split("|")
+        r.setdefault(f[0], []).append(f[1:])
+    if "error" in r:
+        raise RuntimeError("R failed: " + r["error"][0][0])
+
+    # the extension: one psql session per data set, every answer tagged
     values = []
     for row in rows:
-        vals = [row[c] if row[c] != "" else None for c in COLUMNS]
-        entry, duration, churned, weight, stratum, cluster = vals
+        entry, duration, churned, weight, stratum, cluster = (row[c] if row[c] != "" else None for c in COLUMNS)
         x = "ARRAY[" + ",".join(row[k] for k in xs) + "]::float8[]"
-        values.append(f"({entry or 'NULL'}, {duration}, {churned}, {weight or 'NULL'}, "
-                      f"{q(stratum)}, {q(cluster)}, {x})")
-    psql("INSERT INTO d VALUES " + ",\n".join(values))
-    psql(f"DROP TABLE IF EXISTS m; CREATE TABLE m AS SELECT {fit_sql(opts, p)} AS m FROM d")
+        values.append(f"({entry or 'NULL'}, {duration}, {churned in ('1', 'TRUE', 'true')}, "
+                      f"{weight or 'NULL'}, {q(stratum)}, {q(cluster)}, {x})")
+    strata = "strata" in opts
+    sql = ["DROP TABLE IF EXISTS d, m",
+           "CREATE TABLE d (entry float8, duration float8, churned boolean, weight float8, "
+           "stratum text, cluster text, x float8[])",
+           "INSERT INTO d VALUES " + ",\n".join(values),
+           f"CREATE TABLE m AS SELECT {fit_sql(opts, p)} AS m FROM d"]
+    for tag, fn in (("coef", "cox_coefficients"), ("se", "cox_std_errors"),
+                    ("rse", "cox_robust_std_errors"), ("mean", "cox_means")):
+        sql.append(f"SELECT '{tag}', array_to_string({fn}(m), ',', 'NULL') FROM m")
+    sql += ["SELECT 'sum', s.* FROM m, cox_summary(m) s",
+            "SELECT 'll', cox_null_log_likelihood(m), cox_log_likelihood(m) FROM m",
+            "SELECT 'test', t.* FROM m, cox_tests(m) t",
+            "SELECT 'conc', cox_concordance(m), cox_concordance_std_error(m) FROM m",
+            "SELECT 'zph', z.* FROM m, cox_ph_test(m) z",
+            "SELECT 'n', cox_observations(m), cox_events(m) FROM m"]
+    for i, (st, sig) in enumerate(newdata, start=1):
+        sigs = ", ".join(repr(v) for v in sig)
+        stv = (q(st) + ", ") if strata else ""
+        sql.append(f"SELECT 'risk', {i}, cox_risk_score(m, {sigs}) FROM m")
+        for t in times:
+            sql.append(f"SELECT 'surv', {i}, {t!r}::float8, cox_survival_at(m, {t!r}, {stv}{sigs}) FROM m")
+        where = f" WHERE s.stratum IS NOT DISTINCT FROM {q(st)}" if strata else ""
+        sql.append(f"SELECT 'tab', {i}, s.duration, s.survival FROM m, cox_survival_table(m, {sigs}) s"
+                   f"{where} ORDER BY s.duration")
+    ours = {}
+    for f in psql(";\n".join(sql) + ";"):
+        ours.setdefault(f[0], []).append(f[1:])
 
-    def arr(sql):
-        (v,), = psql(f"SELECT array_to_string({sql}, ',', 'NULL') FROM m")
-        return [None if e == "NULL" else float(e) for e in v.split(",")]
+    def arr(tag):
+        return [None if e == "NULL" else float(e) for e in ours[tag][0][0].split(",")]
 
-    coef, se, rse, means = arr("cox_coefficients(m)"), arr("cox_std_errors(m)"), \
-        arr("cox_robust_std_errors(m)"), arr("cox_means(m)")
+    coef, se, rse, means = arr("coef"), arr("se"), arr("rse"), arr("mean")
     for j, c, s, rs, mn in zip(range(p), r["coef"], r["se"], r["rse"], r["mean"]):
         close(f"{name} coefficient {j + 1}", "coefficients", coef[j], num(c[1]), TOL)
         close(f"{name} std error {j + 1}", "standard errors", se[j], num(s[1]), TOL)
         close(f"{name} robust std error {j + 1}", "standard errors", rse[j], num(rs[1]), TOL)
         close(f"{name} mean {j + 1}", "means", means[j], num(mn[1]), TOL)
 
-    summary = {int(s[0]): s for s in psql("SELECT * FROM cox_summary((SELECT m FROM m))")}
+    summary = {int(s[0]): s for s in ours.get("sum", [])}
+    labels = ["coefficient", "hazard ratio", "std error", "robust std error", "z", "p", "lower", "upper"]
     for s in r.get("sum", []):
         j = int(s[0])
         got = summary.get(j)
         if got is None:
             failures.append(f"{name}: cox_summary has no row for signal {j}")
             continue
-        labels = ["coefficient", "hazard ratio", "std error", "robust std error", "z", "p", "lower", "upper"]
         for k, label in enumerate(labels):
             if label == "p":
                 close_p(f"{name} summary {label} {j}", num(got[k + 1]), num(s[k + 1]))
             else:
                 close(f"{name} summary {label} {j}", "summary", num(got[k + 1]), num(s[k + 1]), TOL)
-    for j in range(1, p + 1):
-        if j in summary and not any(int(s[0]) == j for s in r.get("sum", [])):
-            if summary[j][1] != "":
-                failures.append(f"{name}: cox_summary gives signal {j} a coefficient where R gives NA")
+    for j, got in summary.items():
+        if not any(int(s[0]) == j for s in r.get("sum", [])) and got[1] != "":
+            failures.append(f"{name}: cox_summary gives signal {j} a coefficient where R gives NA")
 
-    (ll0, ll1), = psql("SELECT cox_null_log_likelihood(m), cox_log_likelihood(m) FROM m")
+    (ll0, ll1), = ours["ll"]
     close(f"{name} null log-likelihood", "log-likelihoods", num(ll0), num(r["loglik"][0][0]), TOL_LL)
     close(f"{name} log-likelihood", "log-likelihoods", num(ll1), num(r["loglik"][0][1]), TOL_LL)
 
-    tests = {t[0]: t for t in psql("SELECT * FROM cox_tests((SELECT m FROM m))")}
+    tests = {t[0]: t for t in ours.get("test", [])}
     for t in r["test"]:
         got = tests.pop(t[0], None)
         if got is None:
             failures.append(f"{name}: cox_tests has no {t[0]} test")
             continue
         close(f"{name} {t[0]} statistic", "test statistics", num(got[1]), num(t[1]), TOL)
+        checked += 1
         if int(got[2]) != int(t[2]):
             failures.append(f"{name} {t[0]} df: extension {got[2]}, R {t[2]}")
         close_p(f"{name} {t[0]} p-value", num(got[3]), num(t[3]))
     for extra in tests:
         failures.append(f"{name}: cox_tests gives a {extra} test that R does not report")
 
-    (conc, cstd), = psql("SELECT cox_concordance(m), cox_concordance_std_error(m) FROM m")
+    (conc, cstd), = ours["conc"]
     close(f"{name} concordance", "concordance", num(conc), num(r["conc"][0][0]), TOL_LL)
     close(f"{name} concordance std", "concordance", num(cstd), num(r["conc"][0][1]), TOL_LL)
 
-    zph = {(z[0] or "GLOBAL"): z for z in psql("SELECT * FROM cox_ph_test((SELECT m FROM m))")}
+    zph = {(z[0] or "GLOBAL"): z for z in ours.get("zph", [])}
+    if "zph" not in r:
+        failures.append(f"{name}: R's cox.zph failed")
     for z in r.get("zph", []):
         key = z[0] or "GLOBAL"
         got = zph.pop(key, None)
@@ -281,36 +331,31 @@ def check(name, path, opts, newdata, times):
             failures.append(f"{name}: cox_ph_test has no row for {key}")
             continue
         close(f"{name} cox.zph chisq {key}", "cox.zph", num(got[1]), num(z[1]), TOL)
+        checked += 1
         if int(got[2]) != int(z[2]):
             failures.append(f"{name} cox.zph df {key}: extension {got[2]}, R {z[2]}")
         close_p(f"{name} cox.zph p {key}", num(got[3]), num(z[3]))
     for extra in zph:
         failures.append(f"{name}: cox_ph_test gives a row for {extra} that R does not")
 
-    global checked
-    (n, nevent), = psql("SELECT cox_observations(m), cox_events(m) FROM m")
+    (n, nevent), = ours["n"]
     checked += 2
     if int(n) != int(r["n"][0][0]) or int(nevent) != int(r["n"][0][1]):
         failures.append(f"{name}: n, nevent: extension {n}, {nevent}; R {r['n'][0][0]}, {r['n'][0][1]}")
 
-    strata = "strata" in opts
-    for i, (st, sig) in enumerate(newdata, start=1):
-        sigs = ", ".join(repr(v) for v in sig)
-        (risk,), = psql(f"SELECT cox_risk_score(m, {sigs}) FROM m")
-        close(f"{name} risk score {i}", "predictions", num(risk), num(r["risk"][i - 1][1]), TOL)
-        stv = (q(st) + ", ") if strata else ""
+    for i in range(1, len(newdata) + 1):
+        close(f"{name} risk score {i}", "predictions", num(ours["risk"][i - 1][1]), num(r["risk"][i - 1][1]), TOL)
+        got = {float(t): v for k, t, v in ours["surv"] if k == str(i)}
         for _, t, sv in (x for x in r["surv"] if x[0] == str(i)):
-            (got,), = psql(f"SELECT cox_survival_at(m, {t}, {stv}{sigs}) FROM m")
-            close(f"{name} survival at {t} for {i}", "predictions", num(got), num(sv), TOL)
+            close(f"{name} survival at {t} for {i}", "predictions", num(got.get(float(t))), num(sv), TOL)
         want = [(float(t), float(sv)) for k, t, sv in r.get("tab", []) if k == str(i)]
-        where = f" WHERE stratum IS NOT DISTINCT FROM {q(st)}" if strata else ""
-        got = psql(f"SELECT duration, survival FROM cox_survival_table((SELECT m FROM m), {sigs}){where} "
-                   "ORDER BY duration")
+        got = [(float(t), float(sv)) for k, t, sv in ours.get("tab", []) if k == str(i)]
+        checked += 1
         if len(got) != len(want):
             failures.append(f"{name}: survival table {i} has {len(got)} rows, R {len(want)}")
         for (gt, gs), (wt, ws) in zip(got, want):
-            close(f"{name} survival table {i} time", "predictions", num(gt), wt, TOL)
-            close(f"{name} survival table {i} at {wt}", "predictions", num(gs), ws, TOL)
+            close(f"{name} survival table {i} time", "predictions", gt, wt, TOL)
+            close(f"{name} survival table {i} at {wt}", "predictions", gs, ws, TOL)
 
 
 def account_weeks(seed, n_accounts, plans=("basic", "pro", "enterprise"), weights=None,
@@ -352,8 +397,10 @@ def account_weeks(seed, n_accounts, plans=("basic", "pro", "enterprise"), weight
     return rows
 
 
-def one_per_account(seed, n):
-    """One row per account, times in whole months (ties), censoring at event times."""
+def one_per_account(seed, n, nstrata=2):
+    """One row per account, times in whole months (ties), censoring at event
+    times; with more than 10 strata R's concordance pools them (shifting the
+    times of each stratum apart), which must give the same answer."""
     rnd = random.Random(seed)
     rows = []
     for a in range(n):
@@ -363,7 +410,8 @@ def one_per_account(seed, n):
         cens = rnd.randint(1, 24)
         churned = t <= cens
         rows.append(["", repr(float(min(t, cens))), "true" if churned else "false", "",
-                     rnd.choice(["a", "b"]), f"c{a % 30}", repr(usage), repr(float(nps))])
+                     "ab"[a % 2] if nstrata == 2 else f"s{rnd.randrange(nstrata)}", f"c{a % 30}",
+                     repr(usage), repr(float(nps))])
     return rows
 
 
@@ -404,6 +452,7 @@ def main():
             "weeks stratum without events": (account_weeks(6, 400, no_event_plan="enterprise"), 3),
             "weeks NULL stratum and cluster": (account_weeks(7, 300, null_stratum=True, null_cluster=True), 3),
             "accounts": (one_per_account(8, 500), 2),
+            "accounts 14 strata": (one_per_account(9, 600, nstrata=14), 2),
         }
         for gname, (rows, p) in generated.items():
             path = os.path.join(tmp, gname.replace(" ", "_") + ".csv")
@@ -431,10 +480,17 @@ def main():
              {"entry", "strata", "cluster"}, week_new, [11]),
             ("accounts", generated["accounts"], set(), acc_new, [1, 6, 12.5, 24]),
             ("accounts breslow strata", generated["accounts"], {"breslow", "strata"}, acc_new, [12]),
+            ("accounts 14 strata cluster", generated["accounts 14 strata"], {"strata", "cluster"},
+             [("s3", [0.2, 3.0]), ("s11", [0.9, 9.0])], [5, 20]),
         ]
-        for case in cases:
+        manifest = os.path.join(tmp, "manifest")
+        with open(manifest, "w") as f:
+            for k, case in enumerate(cases):
+                f.write(manifest_line(k, *case) + "\n")
+        run_r(R_FIT, manifest)
+        for k, case in enumerate(cases):
             try:
-                check(*case)
+                check(k, *case)
             except Exception as e:  # one broken case must not hide the others
                 failures.append(f"{case[0]}: {e}")
 
