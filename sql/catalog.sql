@@ -59,7 +59,7 @@ LANGUAGE sql AS $$
 	UNION ALL
 	SELECT aggregate, 'streaming aggregate with state type ' || aggtranstype::regtype
 	FROM aggs
-	WHERE proname NOT IN ('bgnbd_fit', 'gamma_gamma_fit', 'churn_model_fit', 'auc', 'auc_lower', 'auc_upper')
+	WHERE proname NOT IN ('bgnbd_fit', 'gamma_gamma_fit', 'churn_model_fit', 'cox_fit', 'auc', 'auc_lower', 'auc_upper')
 	  AND (aggtranstype = 'internal'::regtype OR typreceive = 0 OR typsend = 0 OR NOT own_type)
 	UNION ALL
 	SELECT aggregate, 'internal state without serialize/deserialize'

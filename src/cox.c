@@ -224,7 +224,12 @@ state_reserve(MemoryContext ctx, CoxFitState *st, int64 more)
 		cox_state_too_large(st->width);
 	if (need <= st->cap)
 		return;
-	st->cap = Max(Max(st->cap * 2, need), 8);
+	/*
+	 * doubling while small; past 64k rows by a tenth, so that the state
+	 * stays within 10% of its rows (a large block grows in place: realloc
+	 * remaps its pages rather than copying them)
+	 */
+	st->cap = Max(Max(st->cap < 65536 ? st->cap * 2 : st->cap + st->cap / 10, need), 8);
 	st->cap = Min(st->cap, Max(need, (int64) cs_state_max_values() / st->width));
 	if (st->rows == NULL)
 		st->rows = MemoryContextAllocHuge(ctx, st->cap * st->width * sizeof(double));
@@ -874,6 +879,14 @@ model_fetch(Datum d, const char ***names)
 
 /* ---------- the fit ---------- */
 
+/* rows ahead to fetch when copying rows in sorted order */
+#define COX_PREFETCH 16
+#if defined(__GNUC__) || defined(__clang__)
+#define cox_prefetch(addr) __builtin_prefetch(addr)
+#else
+#define cox_prefetch(addr) ((void) (addr))
+#endif
+
 /* Sort items: a row's stratum, its time (duration or entry) and position */
 typedef struct CoxSortItem
 {
@@ -882,17 +895,79 @@ typedef struct CoxSortItem
 	int32		pos;
 } CoxSortItem;
 
-/* by stratum, then time descending, then position */
-#define ST_SORT cox_sort_items
-#define ST_ELEMENT_TYPE CoxSortItem
-#define ST_COMPARE(a, b) \
-	((a)->stratum != (b)->stratum ? ((a)->stratum > (b)->stratum) - ((a)->stratum < (b)->stratum) : \
-	 (a)->t != (b)->t ? ((a)->t < (b)->t) - ((a)->t > (b)->t) : \
-	 ((a)->pos > (b)->pos) - ((a)->pos < (b)->pos))
-#define ST_SCOPE static
-#define ST_DECLARE
-#define ST_DEFINE
-#include "lib/sort_template.h"
+/*
+ * Sorts n items by stratum, then time descending, then position (the
+ * items come in position order): a stable LSD radix sort on the bits of
+ * the time (non-negative doubles order as their bit patterns; complemented
+ * for descending), bytes that are the same in every item skipped, then a
+ * stable counting pass on the stratum.  tmp holds n items.
+ */
+static void
+cox_sort_items(CoxSortItem *items, CoxSortItem *tmp, int n, int nstrata)
+{
+	uint32	   *hist = palloc0(sizeof(uint32) * 8 * 256);
+	CoxSortItem *src = items,
+			   *dst = tmp;
+
+	for (int i = 0; i < n; i++)
+	{
+		uint64		k;
+
+		memcpy(&k, &items[i].t, sizeof(k));
+		k = ~k;
+		for (int b = 0; b < 8; b++)
+			hist[b * 256 + ((k >> (8 * b)) & 0xFF)]++;
+	}
+	for (int b = 0; b < 8; b++)
+	{
+		uint32	   *h = hist + b * 256;
+		uint32		sum = 0;
+		bool		trivial = false;
+
+		for (int d = 0; d < 256; d++)
+		{
+			uint32		c = h[d];
+
+			if (c == (uint32) n)
+				trivial = true;
+			h[d] = sum;
+			sum += c;
+		}
+		if (trivial)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		for (int i = 0; i < n; i++)
+		{
+			uint64		k;
+
+			memcpy(&k, &src[i].t, sizeof(k));
+			k = ~k;
+			dst[h[(k >> (8 * b)) & 0xFF]++] = src[i];
+		}
+		{
+			CoxSortItem *swap = src;
+
+			src = dst;
+			dst = swap;
+		}
+	}
+	pfree(hist);
+	if (nstrata > 1)
+	{
+		uint32	   *start = palloc0(sizeof(uint32) * (nstrata + 1));
+
+		for (int i = 0; i < n; i++)
+			start[src[i].stratum + 1]++;
+		for (int s = 0; s < nstrata; s++)
+			start[s + 1] += start[s];
+		for (int i = 0; i < n; i++)
+			dst[start[src[i].stratum]++] = src[i];
+		pfree(start);
+		src = dst;
+	}
+	if (src != items)
+		memcpy(items, src, sizeof(CoxSortItem) * n);
+}
 
 /*
  * Per event time, what the residuals and the baseline hazard need: the
@@ -1467,6 +1542,7 @@ cox_fit_model(const CoxFitState *st)
 	int32	   *smap = NULL;		/* state stratum number -> sorted */
 	int32	   *sorder = NULL;		/* sorted -> state number */
 	CoxSortItem *items;
+	CoxSortItem *sorttmp;
 	CsSum	   *msum;
 	CsSum		wsum = {0, 0};
 	bool	   *nocenter;
@@ -1612,7 +1688,8 @@ cox_fit_model(const CoxFitState *st)
 		items[i].stratum = s;
 		items[i].pos = i;
 	}
-	cox_sort_items(items, n);
+	sorttmp = palloc_extended(sizeof(CoxSortItem) * Max(n, 1), MCXT_ALLOC_HUGE);
+	cox_sort_items(items, sorttmp, n, nstrata);
 
 	memset(&f, 0, sizeof(f));
 	f.n = n;
@@ -1635,6 +1712,15 @@ cox_fit_model(const CoxFitState *st)
 		const double *row = st->rows + (Size) items[k].pos * st->width;
 		int32		s,
 					c = -1;
+
+		/* the rows are read in sorted order: fetch ahead of the reads */
+		if (k + COX_PREFETCH < n)
+		{
+			const double *ahead = st->rows + (Size) items[k + COX_PREFETCH].pos * st->width;
+
+			cox_prefetch(ahead);
+			cox_prefetch(ahead + st->width - 1);
+		}
 
 		if ((k & 0xFFFF) == 0xFFFF)
 			CHECK_FOR_INTERRUPTS();
@@ -1670,7 +1756,7 @@ cox_fit_model(const CoxFitState *st)
 				items[k2].pos = k;
 				k2++;
 			}
-		cox_sort_items(items, k2);
+		cox_sort_items(items, sorttmp, k2, nstrata);
 		f.entry2 = palloc_extended(sizeof(double) * Max(k2, 1), MCXT_ALLOC_HUGE);
 		f.w2 = palloc_extended(sizeof(double) * Max(k2, 1), MCXT_ALLOC_HUGE);
 		f.x2 = palloc_extended(sizeof(double) * Max(k2, 1) * p, MCXT_ALLOC_HUGE);
@@ -1678,6 +1764,11 @@ cox_fit_model(const CoxFitState *st)
 		{
 			f.entry2[k] = items[k].t;
 			f.w2[k] = f.w[items[k].pos];
+			if (k + COX_PREFETCH < k2)
+			{
+				cox_prefetch(f.x + (Size) items[k + COX_PREFETCH].pos * p);
+				cox_prefetch(f.x + (Size) items[k + COX_PREFETCH].pos * p + p - 1);
+			}
 			memcpy(f.x2 + (Size) k * p, f.x + (Size) items[k].pos * p, sizeof(double) * p);
 			f.sstart2[items[k].stratum + 1]++;
 		}
@@ -1685,6 +1776,7 @@ cox_fit_model(const CoxFitState *st)
 			f.sstart2[s + 1] += f.sstart2[s];
 	}
 	pfree(items);
+	pfree(sorttmp);
 	f.eta = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
 	f.r = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
 	f.s1 = palloc(sizeof(double) * p);
@@ -1745,7 +1837,11 @@ cox_fit_model(const CoxFitState *st)
 	/* Newton-Raphson with step halving, as R's coxfit6/agfit4 */
 	for (iter = 1; iter <= COX_MAX_ITER; iter++)
 	{
-		bool		ok = cox_pass(&f, newbeta, &newll, u, imat, NULL);
+		bool		ok;
+
+		/* the event times of the pass that converges are those kept */
+		tm.n = 0;
+		ok = cox_pass(&f, newbeta, &newll, u, imat, &tm);
 
 		if (ok)
 		{
@@ -1774,11 +1870,19 @@ cox_fit_model(const CoxFitState *st)
 				newbeta[j] += beta[j];
 		}
 	}
-	/* at the last beta: u, imat and the hazard of each event time */
-	if (!cox_pass(&f, beta, &ll, u, imat, &tm))
-		elog(ERROR, "cox_fit: the last accepted step is not finite");
-	memcpy(work, imat, sizeof(double) * p * p);
-	cox_chol(work, p, toler);
+	/*
+	 * Converged: u, imat (factored in work), the linear predictor and the
+	 * event times are those of the last pass, at beta.  Otherwise back to
+	 * the last accepted beta, for the check below to name a signal.
+	 */
+	if (!converged)
+	{
+		tm.n = 0;
+		if (!cox_pass(&f, beta, &ll, u, imat, &tm))
+			elog(ERROR, "cox_fit: the last accepted step is not finite");
+		memcpy(work, imat, sizeof(double) * p * p);
+		cox_chol(work, p, toler);
+	}
 	cox_chol_inverse(work, p, var);
 	{
 		/* R's check: a Newton step still large where the likelihood stopped */

@@ -46,10 +46,13 @@ extern void cox_concordance(const CoxData *d, const double *lp,
 
 /*
  * The proportional-hazards test of R's cox.zph(fit) (transform = "km",
- * terms = TRUE, global = TRUE) for the fitted coefficients beta (p) and the
- * model-based variance var (p x p, row-major, R's fit$naive.var when the
- * fit is robust, else fit$var): chisq[j] and df[j] for each signal j, then
- * the global test at chisq[p], df[p].
+ * terms = TRUE, global = TRUE) for the fitted coefficients beta (p):
+ * chisq[j] and df[j] for each signal j, then the global test at chisq[p],
+ * df[p]; chisq NaN where R's cox.zph stops (a singular information, e.g.
+ * all events at one time).  var (p x p) is not read: survival 3.x's cox.zph
+ * uses neither fit$var nor fit$naive.var, it recomputes the 2p x 2p
+ * information of the model extended with g(t) * x at (beta, 0), robust fit
+ * or not.  Rows of weight 0 are left out (R refuses them).
  */
 extern void cox_zph(const CoxData *d, const double *beta, const double *var,
 					double *chisq, int *df);

@@ -24,6 +24,18 @@
 
 #include "cox.h"
 
+/*
+ * Both sweeps visit the rows in an order unrelated to where they are stored
+ * (by linear predictor, by event time): asking for a row's fields a few
+ * rows ahead keeps the memory busy instead of waiting on every row.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define cox_prefetch(addr) __builtin_prefetch(addr)
+#else
+#define cox_prefetch(addr) ((void) 0)
+#endif
+#define COX_AHEAD 32
+
 /* ----------------------------------------------------------------
  * Ordering the rows
  * ---------------------------------------------------------------- */
@@ -237,20 +249,82 @@ typedef struct CoxTimes
 	int		   *last;
 } CoxTimes;
 
-/* the first index in time[lo, hi) whose time is > v */
+/*
+ * The first index in time[lo, hi) whose time is > v: a binary search
+ * without branches on the data (selects), which the processor does not
+ * mispredict.
+ */
 static inline int
 cox_upper_bound(const double *time, int lo, int hi, double v)
 {
-	while (lo < hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
+	const double *b = time + lo;
+	int			len = hi - lo;
 
-		if (time[mid] <= v)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (len <= 0)
+		return lo;
+	while (len > 1)
+	{
+		int			half = len / 2;
+
+		b = (b[half] <= v) ? b + half : b;
+		len -= half;
 	}
-	return lo;
+	return (int) (b - time) + (b[0] <= v ? 1 : 0);
+}
+
+/*
+ * With many event times a binary search per row misses the cache at every
+ * step: sort the rows by duration (or entry) instead, and walk them along
+ * the event times.  last = the last event time <= duration; first = the
+ * first event time > entry.
+ */
+#ifndef COX_SEARCH_MAX
+#define COX_SEARCH_MAX 4096
+#endif
+
+static void
+cox_event_times_merge(const CoxData *d, bool strat, CoxTimes *ct, bool entry)
+{
+	int			n = d->n;
+	CoxKey	   *r = cox_alloc(n, sizeof(CoxKey));
+	CoxKey	   *tmp = cox_alloc(n, sizeof(CoxKey));
+	int			seg = -1;
+	int			pos = 0;
+	int			end = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		r[i].row = i;
+		r[i].key = cox_key_asc(entry ? cox_start(d, i) : d->duration[i]);
+	}
+	cox_radix_sort(r, tmp, n);
+	if (strat)
+	{
+		for (int i = 0; i < n; i++)
+			r[i].key = (uint64) d->stratum[r[i].row];
+		cox_radix_sort(r, tmp, n);
+	}
+	pfree(tmp);
+	for (int k = 0; k < n; k++)
+	{
+		int			i = r[k].row;
+		int			s = strat ? d->stratum[i] : 0;
+		double		v = entry ? cox_start(d, i) : d->duration[i];
+
+		if (s != seg)
+		{
+			seg = s;
+			pos = ct->seg_start[s];
+			end = ct->seg_start[s + 1];
+		}
+		while (pos < end && ct->time[pos] <= v)
+			pos++;
+		if (entry)
+			ct->first[i] = pos;
+		else
+			ct->last[i] = pos - 1;
+	}
+	pfree(r);
 }
 
 static void
@@ -269,7 +343,11 @@ cox_event_times(const CoxData *d, bool pooled, CoxTimes *ct)
 				prev_last = -1;
 
 	for (int i = 0; i < n; i++)
+	{
 		m += d->event[i];
+		if (strat && (d->stratum[i] < 0 || d->stratum[i] >= nseg))
+			elog(ERROR, "cox statistics: stratum %d of row %d out of range", d->stratum[i], i);
+	}
 	ev = cox_alloc(m, sizeof(CoxKey));
 	tmp = cox_alloc(m, sizeof(CoxKey));
 	for (int i = 0, k = 0; i < n; i++)
@@ -309,6 +387,16 @@ cox_event_times(const CoxData *d, bool pooled, CoxTimes *ct)
 
 	ct->first = cox_alloc(n, sizeof(int));
 	ct->last = cox_alloc(n, sizeof(int));
+	if (ct->ntimes > COX_SEARCH_MAX)
+	{
+		cox_event_times_merge(d, strat, ct, false);
+		if (cox_late_entry(d))
+			cox_event_times_merge(d, strat, ct, true);
+		else
+			for (int i = 0; i < n; i++)
+				ct->first[i] = ct->seg_start[strat ? d->stratum[i] : 0];
+		return;
+	}
 	for (int i = 0; i < n; i++)
 	{
 		int			s = strat ? d->stratum[i] : 0;
@@ -466,6 +554,20 @@ cox_concordance(const CoxData *data, const double *lp_all,
 		int			g1 = g0 + 1;
 		int			r0 = order[g0].row;
 
+		if (g0 + COX_AHEAD < n)
+		{
+			int			ahead = order[g0 + COX_AHEAD].row;
+
+			cox_prefetch(&ct.first[ahead]);
+			cox_prefetch(&ct.last[ahead]);
+			cox_prefetch(&d->event[ahead]);
+			cox_prefetch(&lp[ahead]);
+			if (d->weight)
+				cox_prefetch(&d->weight[ahead]);
+			if (d->stratum)
+				cox_prefetch(&d->stratum[ahead]);
+		}
+
 		while (g1 < n && lp[order[g1].row] + 0.0 == lp[r0] + 0.0 &&
 			   cox_stratum(d, order[g1].row) == cox_stratum(d, r0))
 			g1++;
@@ -553,6 +655,10 @@ cox_concordance(const CoxData *data, const double *lp_all,
 	if (d->cluster != NULL)
 	{
 		double	   *sum = palloc0(sizeof(double) * Max(d->nclusters, 1));
+
+		for (int i = 0; i < n; i++)
+			if (d->cluster[i] < 0 || d->cluster[i] >= d->nclusters)
+				elog(ERROR, "cox statistics: cluster %d of row %d out of range", d->cluster[i], i);
 
 		for (int k = 0; k < n; k++)
 			sum[d->cluster[order[k].row]] += cox_weight(d, order[k].row) *
@@ -863,6 +969,14 @@ cox_zph(const CoxData *data, const double *beta, const double *var,
 				{
 					int			i = rem_rows[r];
 
+					if (r + COX_AHEAD < rem_start[k + 2])
+					{
+						int			ahead = rem_rows[r + COX_AHEAD];
+
+						cox_prefetch(&d->x[(Size) ahead * p]);
+						cox_prefetch(&risk[ahead]);
+					}
+
 					if (--nrisk == 0)
 					{
 						denom = 0.0;
@@ -886,7 +1000,19 @@ cox_zph(const CoxData *data, const double *beta, const double *var,
 			for (int r = add_start[k]; r < add_start[k + 1]; r++)
 			{
 				int			i = add_rows[r];
-				double		w = cox_weight(d, i);
+				double		w;
+
+				if (r + COX_AHEAD < add_start[k + 1])
+				{
+					int			ahead = add_rows[r + COX_AHEAD];
+
+					cox_prefetch(&d->x[(Size) ahead * p]);
+					cox_prefetch(&risk[ahead]);
+					cox_prefetch(&d->event[ahead]);
+					if (d->weight)
+						cox_prefetch(&d->weight[ahead]);
+				}
+				w = cox_weight(d, i);
 
 				nrisk++;
 				COX_CENTRED(i);

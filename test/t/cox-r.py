@@ -54,6 +54,7 @@ tt <- as.numeric(strsplit(a[4], ",")[[1]])
 has <- function(o) o %in% opt
 xs <- grep("^x[0-9]+$", names(d), value = TRUE)
 d$wt <- if (has("weight")) d$weight else 1
+d$wt[is.na(d$wt)] <- 1
 if (has("entry")) d$entry[is.na(d$entry)] <- 0
 d <- d[d$wt > 0, ]
 # NULL is a stratum of its own; a NULL cluster is a row of its own
@@ -359,7 +360,8 @@ def check(k, name, path, opts, newdata, times):
 
 
 def account_weeks(seed, n_accounts, plans=("basic", "pro", "enterprise"), weights=None,
-                  collinear=False, no_event_plan=None, null_stratum=False, null_cluster=False):
+                  collinear=False, no_event_plan=None, null_stratum=False, null_cluster=False,
+                  flags=False):
     """One row per account and week: entry = week index, duration = week + 1,
     churned only on the last week of a churned account; signals change from
     week to week (rounded: ties); some accounts observed from week 0, others
@@ -386,6 +388,10 @@ def account_weeks(seed, n_accounts, plans=("basic", "pro", "enterprise"), weight
             x = [usage, float(tickets), float(seats)]
             if collinear:
                 x.append(2.0 * tickets + 1.0)
+            if flags:
+                # signals taking only -1, 0 and 1: R's fit$means gives them 0
+                x.append(float(wk >= first + 3))
+                x.append(float(rnd.choice((-1, 0, 1))))
             weight = None if weights is None else weights(rnd)
             rows.append([repr(float(wk)) if wk > 0 else ("0" if rnd.random() < 0.5 else ""),
                          repr(float(wk + 1)), "true" if churn_at == wk else "false",
@@ -397,7 +403,7 @@ def account_weeks(seed, n_accounts, plans=("basic", "pro", "enterprise"), weight
     return rows
 
 
-def one_per_account(seed, n, nstrata=2):
+def one_per_account(seed, n, nstrata=2, zero_durations=False):
     """One row per account, times in whole months (ties), censoring at event
     times; with more than 10 strata R's concordance pools them (shifting the
     times of each stratum apart), which must give the same answer."""
@@ -409,9 +415,25 @@ def one_per_account(seed, n, nstrata=2):
         t = max(1, min(24, int(rnd.expovariate(0.08 * math.exp(-1.2 * usage + 0.05 * (5 - nps)))) + 1))
         cens = rnd.randint(1, 24)
         churned = t <= cens
+        if zero_durations and rnd.random() < 0.05:
+            t = cens = 0    # churned (or not) in the signup period
         rows.append(["", repr(float(min(t, cens))), "true" if churned else "false", "",
                      "ab"[a % 2] if nstrata == 2 else f"s{rnd.randrange(nstrata)}", f"c{a % 30}",
                      repr(usage), repr(float(nps))])
+    return rows
+
+
+def continuous(seed, n):
+    """Continuous entry and exit times, all distinct: more event times than
+    the statistics look up one by one (they sort the rows instead)."""
+    rnd = random.Random(seed)
+    rows = []
+    for a in range(n):
+        x1, x2 = rnd.gauss(0, 1), round(rnd.gauss(0, 1), 1)
+        entry = 0.0 if rnd.random() < 0.4 else rnd.uniform(0, 5)
+        d = entry + rnd.expovariate(0.3 * math.exp(0.5 * x1 - 0.3 * x2))
+        rows.append([repr(entry), repr(d), "true" if rnd.random() < 0.8 else "false", "",
+                     "ab"[a % 2], f"c{a % 500}", repr(x1), repr(x2)])
     return rows
 
 
@@ -453,6 +475,9 @@ def main():
             "weeks NULL stratum and cluster": (account_weeks(7, 300, null_stratum=True, null_cluster=True), 3),
             "accounts": (one_per_account(8, 500), 2),
             "accounts 14 strata": (one_per_account(9, 600, nstrata=14), 2),
+            "accounts duration 0": (one_per_account(10, 400, zero_durations=True), 2),
+            "weeks flags": (account_weeks(11, 300, flags=True), 5),
+            "continuous": (continuous(12, 6000), 2),
         }
         for gname, (rows, p) in generated.items():
             path = os.path.join(tmp, gname.replace(" ", "_") + ".csv")
@@ -480,6 +505,15 @@ def main():
              {"entry", "strata", "cluster"}, week_new, [11]),
             ("accounts", generated["accounts"], set(), acc_new, [1, 6, 12.5, 24]),
             ("accounts breslow strata", generated["accounts"], {"breslow", "strata"}, acc_new, [12]),
+            ("accounts duration 0", generated["accounts duration 0"], set(), acc_new, [0, 0.5, 3]),
+            ("accounts duration 0 entry 0", generated["accounts duration 0"], {"weight", "cluster"},
+             acc_new, [0, 2]),
+            ("weeks flags", generated["weeks flags"], {"entry"}, [(s, x + [1.0, -1.0]) for s, x in week_new], [4]),
+            ("weeks flags strata cluster", generated["weeks flags"], {"entry", "strata", "cluster"},
+             [(s, x + [0.0, 1.0]) for s, x in week_new], [4, 9]),
+            ("continuous late entry", generated["continuous"], {"entry"}, acc_new, [1.5, 7]),
+            ("continuous strata cluster", generated["continuous"], {"entry", "strata", "cluster"},
+             acc_new, [3]),
             ("accounts 14 strata cluster", generated["accounts 14 strata"], {"strata", "cluster"},
              [("s3", [0.2, 3.0]), ("s11", [0.9, 9.0])], [5, 20]),
         ]
