@@ -100,3 +100,7 @@ LANGUAGE sql AS $$
 	       round((peak_kb - base_kb) * 1024.0 / groups), round(summary_bytes::numeric / groups)
 	FROM cs_bench.mem ORDER BY seen;
 $$;
+
+-- Figures a family's benchmark checks against its targets (e.g. cox.sql:
+-- time ratios and state bytes per row); test/bench/run prints them.
+CREATE TABLE cs_bench.figures (figure text, value numeric, target text, met boolean, seen serial);

@@ -4,7 +4,8 @@
 # data (test/demo/html/build), takes a screenshot, dumps the DOM and looks
 # for the monthly NPS (with its interval and count), the monthly CSAT and the
 # last-12-months NPS, each recomputed here in plain SQL without the
-# extension.  Also renders test/demo/html/examples.json (one section of
+# extension, and (when cox is installed) the Cox section's counts and
+# hazard ratios.  Also renders test/demo/html/examples.json (one section of
 # every kind the renderer knows).  Set CS_KEEP_REPORT=DIR to keep the files.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -143,6 +144,27 @@ SQL
 	grep -q 'Log-rank test, plans compared: chi-square [0-9.]* on 3 degrees of freedom, p = ' "$tmp/report.dom" \
 		|| { echo "no log-rank p-value under the survival curves" >&2; exit 1; }
 fi
+if grep -q '<section id="churn-drivers"' "$tmp/report.dom"; then
+	# the Cox section (45_cox.sql): the account-weeks and churns of its
+	# subtitle counted in plain SQL (no extension function), and each hazard
+	# ratio's tooltip what cox_summary gives for docs/cox.md's recipe fit
+	grep -q '<section id="churn-curves"' "$tmp/report.dom" || { echo "churn-drivers without churn-curves" >&2; exit 1; }
+	psql -X -At -q -v ON_ERROR_STOP=1 >>"$tmp/expected" <<'SQL'
+SELECT format('cox_fit on %s account-weeks (%s churns)', to_char(count(*), 'FM9,999,999'),
+              count(DISTINCT account_id) FILTER (WHERE churned_on IS NOT NULL))
+FROM usage_weekly JOIN accounts USING (account_id);
+CREATE TEMP TABLE w AS
+SELECT u.account_id, a.plan, (u.week - a.signed_up) / 7 AS entry,
+       a.churned_on IS NOT NULL AND u.week = max(u.week) OVER (PARTITION BY u.account_id) AS churned,
+       ARRAY[u.active_users::float8 / u.seats, u.features_used / 12.0::float8,
+             u.logins::float8 / u.seats, u.open_tickets::float8] AS x
+FROM usage_weekly u JOIN accounts a USING (account_id);
+SELECT format('%s: %s (%s to %s), p = %s', (ARRAY['share of seats active', 'share of the 12 features used',
+              'logins per seat a week', 'open tickets'])[s.signal],
+              round(s.hazard_ratio::numeric, 3), round(s.lower::numeric, 3), round(s.upper::numeric, 3), round(s.p_value::numeric, 3))
+FROM (SELECT cox_fit(entry, entry + 1, churned, x, 1, plan, account_id::text, 'efron') AS m FROM w) f, cox_summary(m) s;
+SQL
+fi
 
 missing=0
 while IFS= read -r line; do
@@ -153,7 +175,7 @@ expected=$(wc -l <"$tmp/expected")
 for s in nps-trend csat-trend nps-by-plan nps-scores alerts; do
 	grep -q "<section id=\"$s\"" "$tmp/report.dom" || { echo "section $s missing" >&2; missing=$((missing + 1)); }
 done
-for text in '+23100' '-9870' '430480' '0.71' 'Account 1377' '18,930.10' 'Enterprise interval' 'voluntary 12: 9.1'; do
+for text in '+23100' '-9870' '430480' '0.71' 'Account 1377' '18,930.10' 'Enterprise interval' 'voluntary 12: 9.1' 'share of seats active: 0.306 (0.118 to 0.791), p = 0.015' '1.42 (1.12 to 1.8) · p = 0.004'; do
 	grep -qF -- "$text" "$tmp/examples.dom" || { echo "not in the rendered examples: $text" >&2; missing=$((missing + 1)); }
 done
 if [ -n "${CS_KEEP_REPORT:-}" ]; then

@@ -5,7 +5,7 @@ Usage: render.py [SECTIONS.jsonl ...] > report.html   (standard input if no file
 
 Input: a sequence of JSON objects, one per report section, as the
 test/demo/html/NN_<family>.sql files print them with psql -At.  Each has a
-"kind" (header, kpis, line, bar, waterfall, heatmap, table; see README.md in
+"kind" (header, kpis, line, bar, waterfall, heatmap, table, forest; see README.md in
 this directory).  Output: one self-contained HTML file, inline CSS and SVG,
 no script and nothing fetched from the network.
 
@@ -423,6 +423,81 @@ def render_kpis(s):
     return "".join(out)
 
 
+def log_ticks(lo, hi):
+    """Round ticks (1, 2, 5 per decade) covering [lo, hi] on a log axis,
+    widened to at least one tick either side of 1."""
+    lo, hi = min(lo, 1.0), max(hi, 1.0)
+    ticks = []
+    for e in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1):
+        for m in (1, 2, 5):
+            ticks.append(round(m * 10 ** e, 12))
+    below = [t for t in ticks if t <= lo]
+    above = [t for t in ticks if t >= hi]
+    first = below[-1] if below else ticks[0]
+    last = above[0] if above else ticks[-1]
+    return [t for t in ticks if first <= t <= last]
+
+
+def render_forest(s):
+    """A forest plot: one row per item, its estimate (a square) and interval
+    (a line) on a log scale, with a reference line at 1 (no effect)."""
+    rows = s.get("rows") or fail("forest section %r has no rows" % s.get("title"))
+    vals = []
+    for r in rows:
+        for key in ("value", "lower", "upper"):
+            v = num(r.get(key))
+            if v is None or v <= 0:
+                fail("forest section %r: row %r needs a positive %s, got %r"
+                     % (s.get("title"), r.get("label"), key, r.get(key)))
+            vals.append(v)
+        if not num(r["lower"]) <= num(r["value"]) <= num(r["upper"]):
+            fail("forest section %r: row %r: value outside its interval" % (s.get("title"), r.get("label")))
+    ticks = log_ticks(min(vals), max(vals))
+    llo, lhi = math.log(ticks[0]), math.log(ticks[-1])
+    label_w, text_w, row_h, top, bottom = 230, 190, 34, 30, 40
+    pw = WIDTH - label_w - text_w - 20
+    height = top + row_h * len(rows) + bottom
+
+    def x(v):
+        return label_w + pw * (math.log(v) - llo) / (lhi - llo)
+
+    body = []
+    for t in ticks:
+        body.append('<line class="grid" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/>'
+                    % (x(t), x(t), top, height - bottom))
+        body.append('<text class="tick" x="%.1f" y="%.1f" text-anchor="middle">%s</text>'
+                    % (x(t), height - bottom + 16, esc("%g" % t)))
+    body.append('<line class="ref" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/>'
+                % (x(1.0), x(1.0), top - 24, height - bottom))
+    if s.get("x_label"):
+        body.append('<text class="axis" x="%.1f" y="%.1f" text-anchor="middle">%s</text>'
+                    % (label_w + pw / 2, height - 8, esc(s["x_label"])))
+    if s.get("left_label"):
+        body.append('<text class="axis" x="%.1f" y="%.1f" text-anchor="end">%s</text>'
+                    % (x(1.0) - 8, top - 12, esc(s["left_label"])))
+    if s.get("right_label"):
+        body.append('<text class="axis" x="%.1f" y="%.1f" text-anchor="start">%s</text>'
+                    % (x(1.0) + 8, top - 12, esc(s["right_label"])))
+    for i, r in enumerate(rows):
+        yy = top + row_h * (i + 0.5)
+        v, lo, hi = num(r["value"]), num(r["lower"]), num(r["upper"])
+        color = r.get("color") or ("#16a34a" if hi < 1 else "#dc2626" if lo > 1 else "#6b7280")
+        text = "%s (%s to %s)" % (show(r["value"]), show(r["lower"]), show(r["upper"]))
+        tip = "%s: %s" % (r.get("label", ""), text)
+        if r.get("detail"):
+            tip += ", " + r["detail"]
+        body.append('<text class="rowlabel" x="%.1f" y="%.1f" text-anchor="end">%s</text>'
+                    % (label_w - 14, yy + 4, esc(r.get("label", ""))))
+        body.append('<g class="estimate"><title>%s</title>' % esc(tip))
+        body.append('<path class="whisker" style="stroke:%s" d="M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f %.1fV%.1f"/>'
+                    % (color, x(lo), yy, x(hi), x(lo), yy - 5, yy + 5, x(hi), yy - 5, yy + 5))
+        body.append('<rect x="%.1f" y="%.1f" width="10" height="10" fill="%s"/>' % (x(v) - 5, yy - 5, color))
+        body.append("</g>")
+        body.append('<text class="label" x="%.1f" y="%.1f" text-anchor="start">%s</text>'
+                    % (WIDTH - text_w, yy + 4, esc(text + (" · " + r["detail"] if r.get("detail") else ""))))
+    return svg(height, body, s.get("title", ""))
+
+
 RENDERERS = {
     "line": render_line,
     "bar": render_bar,
@@ -430,6 +505,7 @@ RENDERERS = {
     "heatmap": render_heatmap,
     "table": render_table,
     "kpis": render_kpis,
+    "forest": render_forest,
 }
 
 CSS = """
@@ -457,6 +533,8 @@ svg .band { fill-opacity: .16; stroke: none; }
 svg .area { fill-opacity: .55; stroke: none; }
 svg .whisker { stroke: #374151; stroke-width: 1.5; fill: none; }
 svg .connector { stroke: #9ca3af; stroke-dasharray: 3 3; }
+svg .ref { stroke: #374151; stroke-width: 1.2; stroke-dasharray: 4 3; }
+svg .rowlabel { fill: var(--ink); font-size: 12px; }
 .legend { display: flex; gap: 18px; font-size: 12px; color: var(--muted); margin-top: 4px; }
 .key { display: inline-flex; align-items: center; gap: 6px; }
 .swatch { display: inline-block; width: 18px; height: 10px; }
