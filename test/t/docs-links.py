@@ -30,7 +30,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 # pages another branch adds (path from the root: what it will hold)
 PENDING = {
-    "docs/cox.md": "Which signals drive churn (Cox regression)",
 }
 
 README_MAX_LINES = 700
