@@ -31,7 +31,8 @@ for (f in list.files(dir, pattern = "\\.csv$")) {
     # entry 0 means observed from the start, also for a duration of 0,
     # which R's Surv(0, 0, event) refuses (NA): written as -1 where the
     # data have such rows (the same risk sets; elsewhere 0 is R's own form)
-    if (has_entry && any(!is.na(d$entry) & d$entry == 0 & d$duration == 0))
+    shifted <- has_entry && any(!is.na(d$entry) & d$entry == 0 & d$duration == 0)
+    if (shifted)
         d$entry[!is.na(d$entry) & d$entry == 0] <- -1
     for (ct in c("log-log", "log", "plain")) {
         fit <- if (has_entry)
@@ -59,7 +60,12 @@ for (f in list.files(dir, pattern = "\\.csv$")) {
         # restricted mean and its standard error, S and H at probe times
         tmax <- max(d$duration)
         for (h in c(0.5, tmax / 3, tmax / 2, tmax, tmax * 1.5)) {
-            m <- survival:::survmean(fit, rmean = h)$matrix
+            # the restricted mean runs from age 0: survival 3.8 starts it at
+            # the earliest entry (-1 where shifted), 3.5 at min(0, times)
+            fm <- fit
+            if (shifted)
+                fm$start.time <- 0
+            m <- survival:::survmean(fm, rmean = h)$matrix
             out <- c(out, paste("rmean", num(h), num(m[["rmean"]]), num(m[["se(rmean)"]])))
         }
         probes <- sort(unique(c(0, d$duration, d$duration + 0.25, tmax * 2)))
