@@ -1534,6 +1534,179 @@ name_order_cmp(const void *a, const void *b)
 	return strcmp_nullable(sort_names->name[i], sort_names->name[j]);
 }
 
+/* ---------- R's timefix ---------- */
+
+/*
+ * The times of a fit as R's coxph(timefix = TRUE), its default, sees them
+ * (survival's aeqSurv): the distinct times, in ascending order, of every
+ * duration and every entry > 0 (entry 0 is "observed from the start", not
+ * a time: such a row counts as in the one-row-per-account form); two
+ * neighbours that differ by at most sqrt(DBL_EPSILON), or by at most that
+ * times the mean of the distinct times (all.equal's tolerance), are one
+ * time, the first of the run: cut[i] is the time y[i] stands for.
+ */
+typedef struct CoxTimefix
+{
+	int64		n;				/* distinct times */
+	double	   *y;				/* ascending */
+	double	   *cut;			/* the time y[i] is merged into */
+} CoxTimefix;
+
+/*
+ * Sorts n non-negative doubles ascending: LSD radix on their bit patterns
+ * (which order as the values do), bytes that are the same in every value
+ * skipped.  tmp holds n values.
+ */
+static void
+cox_sort_times(double *v, double *tmp, int64 n)
+{
+	uint32	   *hist = palloc0(sizeof(uint32) * 8 * 256);
+	double	   *src = v,
+			   *dst = tmp;
+
+	for (int64 i = 0; i < n; i++)
+	{
+		uint64		k;
+
+		memcpy(&k, &v[i], sizeof(k));
+		for (int b = 0; b < 8; b++)
+			hist[b * 256 + ((k >> (8 * b)) & 0xFF)]++;
+	}
+	for (int b = 0; b < 8; b++)
+	{
+		uint32	   *h = hist + b * 256;
+		uint32		sum = 0;
+		bool		trivial = false;
+
+		for (int d = 0; d < 256; d++)
+		{
+			uint32		c = h[d];
+
+			if (c == (uint32) n)
+				trivial = true;
+			h[d] = sum;
+			sum += c;
+		}
+		if (trivial)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		for (int64 i = 0; i < n; i++)
+		{
+			uint64		k;
+
+			memcpy(&k, &src[i], sizeof(k));
+			dst[h[(k >> (8 * b)) & 0xFF]++] = src[i];
+		}
+		{
+			double	   *swap = src;
+
+			src = dst;
+			dst = swap;
+		}
+	}
+	pfree(hist);
+	if (src != v)
+		memcpy(v, src, sizeof(double) * n);
+}
+
+/*
+ * The distinct times of the rows and what each stands for; false (and tf
+ * left empty) when no two are near-tied, as aeqSurv then returns the times
+ * unchanged.  One sort of the times: O(n log n) with a radix sort's n.
+ */
+static bool
+cox_timefix_build(const CoxFitState *st, CoxTimefix *tf)
+{
+	const double tol = sqrt(DBL_EPSILON);
+	int64		m = 0;
+	double	   *v,
+			   *tmp;
+	CsSum		sum = {0, 0};
+	double		mean;
+	bool		any = false;
+
+	memset(tf, 0, sizeof(*tf));
+	v = palloc_extended(sizeof(double) * Max(2 * st->nrows, 1), MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < st->nrows; i++)
+	{
+		const double *row = st->rows + (Size) i * st->width;
+
+		v[m++] = row[R_DUR];
+		if (row[R_ENTRY] > 0)
+			v[m++] = row[R_ENTRY];
+	}
+	tmp = palloc_extended(sizeof(double) * Max(m, 1), MCXT_ALLOC_HUGE);
+	cox_sort_times(v, tmp, m);
+	pfree(tmp);
+	/* distinct, in place */
+	{
+		int64		u = 0;
+
+		for (int64 i = 0; i < m; i++)
+			if (u == 0 || v[i] != v[u - 1])
+				v[u++] = v[i];
+		m = u;
+	}
+	for (int64 i = 0; i < m; i++)
+		cs_sum_add(&sum, v[i]);
+	mean = m > 0 ? cs_sum_value(&sum) / m : 0;
+	tf->cut = palloc_extended(sizeof(double) * Max(m, 1), MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < m; i++)
+	{
+		double		dy = i > 0 ? v[i] - v[i - 1] : 0;
+
+		if (i > 0 && (dy <= tol || dy / mean <= tol))
+		{
+			tf->cut[i] = tf->cut[i - 1];
+			any = true;
+		}
+		else
+			tf->cut[i] = v[i];
+	}
+	if (!any)
+	{
+		pfree(v);
+		pfree(tf->cut);
+		tf->cut = NULL;
+		return false;
+	}
+	tf->n = m;
+	tf->y = v;
+	return true;
+}
+
+/* The time t (one of the rows' times) as the fit sees it */
+static inline double
+cox_timefix_map(const CoxTimefix *tf, double t)
+{
+	int64		lo = 0,
+				hi = tf->n - 1;
+
+	if (tf->cut == NULL)
+		return t;
+	while (lo < hi)
+	{
+		int64		mid = lo + (hi - lo + 1) / 2;
+
+		if (tf->y[mid] <= t)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return tf->cut[lo];
+}
+
+pg_noreturn static void
+cox_zero_interval(double entry, double duration)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("cox_fit: entry %.17g and duration %.17g are one time", entry, duration),
+			 errdetail("Times that differ by less than %g (relative) are tied, as in R's coxph (timefix = TRUE): the row would be at risk for no time.",
+					   sqrt(DBL_EPSILON)),
+			 errhint("Round the times, or leave the row out.")));
+}
+
 /* The model of a state's rows; NULL without a row or an event */
 static CoxModel *
 cox_fit_model(const CoxFitState *st)
@@ -1590,6 +1763,7 @@ cox_fit_model(const CoxFitState *st)
 				conc_se;
 	int			names_len = 0;
 	int64		ntimes;
+	CoxTimefix	tfix;
 
 	if (st == NULL || st->nrows == 0)
 		return NULL;
@@ -1674,6 +1848,9 @@ cox_fit_model(const CoxFitState *st)
 		scale[j] = v > 0 && !nocenter[j] ? cs_sum_value(&wsum) / v : 1.0;
 	}
 
+	/* near-tied times as one (R's timefix) */
+	cox_timefix_build(st, &tfix);
+
 	/* the rows by stratum and duration descending */
 	items = palloc_extended(sizeof(CoxSortItem) * Max(n, 1), MCXT_ALLOC_HUGE);
 	for (int i = 0; i < n; i++)
@@ -1687,7 +1864,7 @@ cox_fit_model(const CoxFitState *st)
 			row_get_ids(row + R_X + p, &s, &c);
 			s = smap[s];
 		}
-		items[i].t = row[R_DUR];
+		items[i].t = cox_timefix_map(&tfix, row[R_DUR]);
 		items[i].stratum = s;
 		items[i].pos = i;
 	}
@@ -1727,8 +1904,10 @@ cox_fit_model(const CoxFitState *st)
 
 		if ((k & 0xFFFF) == 0xFFFF)
 			CHECK_FOR_INTERRUPTS();
-		f.dur[k] = row[R_DUR];
-		f.entry[k] = row[R_ENTRY];
+		f.dur[k] = items[k].t;
+		f.entry[k] = row[R_ENTRY] > 0 ? cox_timefix_map(&tfix, row[R_ENTRY]) : 0.0;
+		if (unlikely(row[R_ENTRY] > 0 && !(f.entry[k] < f.dur[k])))
+			cox_zero_interval(row[R_ENTRY], row[R_DUR]);
 		f.w[k] = row[R_WEIGHT];
 		f.ev[k] = row[R_EVENT] != 0;
 		f.stratum[k] = items[k].stratum;
@@ -1741,7 +1920,7 @@ cox_fit_model(const CoxFitState *st)
 		for (int j = 0; j < p; j++)
 			f.x[(Size) k * p + j] = (row[R_X + j] - means[j]) * scale[j];
 		f.sstart[items[k].stratum + 1]++;
-		if (row[R_ENTRY] > 0)
+		if (f.entry[k] > 0)
 			f.n2++;
 	}
 	for (int s = 0; s < nstrata; s++)
