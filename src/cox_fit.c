@@ -320,120 +320,110 @@ cox_zero_interval(double entry, double duration)
 			 errhint("Round the times, or leave the row out.")));
 }
 
-/* The model of a state's rows; NULL without a row or an event */
-CoxModel *
-cox_fit_model(const CoxFitState *st)
+/* What the steps of one fit share */
+typedef struct CoxRun
 {
-	CoxFit		f;
+	const CoxFitState *st;
+	CoxFit		f;				/* the rows as the passes walk them */
 	int			p;
 	int			n;
-	int			nstrata = 1;
-	int32	   *smap = NULL;		/* state stratum number -> sorted */
-	int32	   *sorder = NULL;		/* sorted -> state number */
-	CoxSortItem *items;
-	CoxSortItem *sorttmp;
-	CsSum	   *msum;
-	CsSum		wsum = {0, 0};
-	bool	   *nocenter;
-	double	   *means,
-			   *umeans,
-			   *scale;
-	int64		nevent = 0;
-	bool		whole = true;
-	bool		has_cluster = false;
-	int64		nclusters;
-	int32	   *cluster;
-	double	   *beta,
-			   *newbeta,
-			   *u,
-			   *imat,
-			   *u0,
-			   *var,
-			   *rvar,
-			   *work;
-	double		ll0,
-				ll,
-				newll,
-				sctest;
-	int			iter = 0;
-	bool		converged = false;
-	bool	   *dropped;
-	int			kept = 0;
-	double		toler = pow(DBL_EPSILON, 0.75);
-	CoxTimes	tm = {0};
-	double	   *csum = NULL;
-	CoxModel   *m;
-	double		rscore = NAN;
+	int			nstrata;
+	int32	   *smap;			/* state stratum number -> sorted */
+	int32	   *sorder;			/* sorted -> state number */
+	double	   *means;			/* weighted: the centre of the fit */
+	double	   *umeans;			/* plain: R's fit$means */
+	double	   *scale;
+	bool		whole;			/* every weight a whole number */
+	int64		nevent;
+	bool		has_cluster;
+	int64		nclusters;		/* and one per row without a cluster */
+	int32	   *cluster;		/* per row of f */
+	double	   *beta;
+	double	   *newbeta;
+	double	   *u;
+	double	   *u0;				/* the score at 0 */
+	double	   *imat;
+	double	   *var;
+	double	   *rvar;
+	double	   *work;			/* the factored information */
+	bool	   *dropped;		/* left out as collinear */
+	int			kept;
+	double		toler;
+	double		ll0;
+	double		ll;
+	double		sctest;
+	int			iter;
+	bool		converged;
+	CoxTimes	tm;				/* the event times of the last pass */
+	double	   *csum;			/* per-cluster sums of residuals */
 	bool		robust;
-	CoxData		cd;
-	double	   *xk,
-			   *lp,
-			   *betak,
-			   *vark,
-			   *zchi;
+	double		rscore;
+	double		conc;
+	double		conc_se;
+	double	   *zchi;
 	int		   *zdf;
-	double		conc,
-				conc_se;
-	int			names_len = 0;
-	int64		ntimes;
-	CoxTimefix	tfix;
+} CoxRun;
 
-	if (st == NULL || st->nrows == 0)
-		return NULL;
-	p = st->p;
-	if (st->nrows > PG_INT32_MAX / 2)
-		cox_state_too_large(st->width);
-	n = (int) st->nrows;
-	for (int i = 0; i < n; i++)
-		nevent += st->rows[(Size) i * st->width + R_EVENT] != 0;
-	if (nevent == 0)
-		return NULL;
+/* The strata in the order of their names, NULL last */
+static void
+fit_strata(CoxRun *r)
+{
+	const CoxFitState *st = r->st;
 
-	/* strata in the order of their names, NULL last */
-	if (st->form == FORM_FULL)
-	{
-		nstrata = st->strata.n;
-		sorder = palloc(sizeof(int32) * nstrata);
-		smap = palloc(sizeof(int32) * nstrata);
-		for (int i = 0; i < nstrata; i++)
-			sorder[i] = i;
-		sort_names = &st->strata;
-		qsort(sorder, nstrata, sizeof(int32), name_order_cmp);
-		for (int i = 0; i < nstrata; i++)
-			smap[sorder[i]] = i;
-	}
+	r->nstrata = 1;
+	if (st->form != FORM_FULL)
+		return;
+	r->nstrata = st->strata.n;
+	r->sorder = palloc(sizeof(int32) * r->nstrata);
+	r->smap = palloc(sizeof(int32) * r->nstrata);
+	for (int i = 0; i < r->nstrata; i++)
+		r->sorder[i] = i;
+	sort_names = &st->strata;
+	qsort(r->sorder, r->nstrata, sizeof(int32), name_order_cmp);
+	for (int i = 0; i < r->nstrata; i++)
+		r->smap[r->sorder[i]] = i;
+}
 
-	/*
-	 * weighted means and R's scale (1 / weighted mean absolute deviation),
-	 * which the fit centres and scales on; R's fit$means, the plain column
-	 * means.  One pass over the rows for each.
-	 */
-	msum = palloc0(sizeof(CsSum) * 2 * p);
-	means = palloc(sizeof(double) * p);
-	umeans = palloc(sizeof(double) * p);
-	scale = palloc(sizeof(double) * p);
-	for (int i = 0; i < n; i++)
+/*
+ * The weighted means and R's scale (1 / weighted mean absolute deviation),
+ * which the fit centres and scales on; R's fit$means, the plain column
+ * means.  One pass over the rows for each.
+ */
+static void
+fit_centre(CoxRun *r)
+{
+	const CoxFitState *st = r->st;
+	int			p = r->p;
+	CsSum	   *msum = palloc0(sizeof(CsSum) * 2 * p);
+	CsSum		wsum = {0, 0};
+	bool	   *nocenter = palloc(sizeof(bool) * p);
+
+	r->means = palloc(sizeof(double) * p);
+	r->umeans = palloc(sizeof(double) * p);
+	r->scale = palloc(sizeof(double) * p);
+	r->whole = true;
+	for (int i = 0; i < r->n; i++)
 	{
 		const double *row = st->rows + (Size) i * st->width;
 		double		w = row[R_WEIGHT];
 
 		cs_sum_add(&wsum, w);
 		if (w != floor(w))
-			whole = false;
+			r->whole = false;
 		for (int j = 0; j < p; j++)
 		{
 			cs_sum_add(&msum[j], w * row[R_X + j]);
 			cs_sum_add(&msum[p + j], row[R_X + j]);
 		}
 	}
+
 	/*
 	 * R leaves a signal whose values are all -1, 0 or 1 uncentred and
 	 * unscaled, and reports its mean as 0 (coxph's nocenter)
 	 */
-	nocenter = palloc(sizeof(bool) * p);
 	for (int j = 0; j < p; j++)
 		nocenter[j] = true;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < r->n; i++)
 	{
 		const double *row = st->rows + (Size) i * st->width + R_X;
 
@@ -443,29 +433,40 @@ cox_fit_model(const CoxFitState *st)
 	}
 	for (int j = 0; j < p; j++)
 	{
-		means[j] = nocenter[j] ? 0 : cs_sum_value(&msum[j]) / cs_sum_value(&wsum);
-		umeans[j] = nocenter[j] ? 0 : cs_sum_value(&msum[p + j]) / n;
+		r->means[j] = nocenter[j] ? 0 : cs_sum_value(&msum[j]) / cs_sum_value(&wsum);
+		r->umeans[j] = nocenter[j] ? 0 : cs_sum_value(&msum[p + j]) / r->n;
 	}
 	memset(msum, 0, sizeof(CsSum) * p);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < r->n; i++)
 	{
 		const double *row = st->rows + (Size) i * st->width;
 
 		for (int j = 0; j < p; j++)
-			cs_sum_add(&msum[j], row[R_WEIGHT] * fabs(row[R_X + j] - means[j]));
+			cs_sum_add(&msum[j], row[R_WEIGHT] * fabs(row[R_X + j] - r->means[j]));
 	}
 	for (int j = 0; j < p; j++)
 	{
 		double		v = cs_sum_value(&msum[j]);
 
-		scale[j] = v > 0 && !nocenter[j] ? cs_sum_value(&wsum) / v : 1.0;
+		r->scale[j] = v > 0 && !nocenter[j] ? cs_sum_value(&wsum) / v : 1.0;
 	}
+	pfree(msum);
+	pfree(nocenter);
+}
 
-	/* near-tied times as one (R's timefix) */
-	cox_timefix_build(st, &tfix);
+/*
+ * The rows by stratum and duration descending, copied into f in that order
+ * with their times as R's timefix leaves them, signals centred and scaled;
+ * items and sorttmp hold n items.
+ */
+static void
+fit_sort_durations(CoxRun *r, const CoxTimefix *tfix, CoxSortItem *items, CoxSortItem *sorttmp)
+{
+	const CoxFitState *st = r->st;
+	CoxFit	   *f = &r->f;
+	int			n = r->n;
+	int			p = r->p;
 
-	/* the rows by stratum and duration descending */
-	items = palloc_extended(sizeof(CoxSortItem) * Max(n, 1), MCXT_ALLOC_HUGE);
 	for (int i = 0; i < n; i++)
 	{
 		const double *row = st->rows + (Size) i * st->width;
@@ -475,31 +476,24 @@ cox_fit_model(const CoxFitState *st)
 		if (st->form == FORM_FULL)
 		{
 			row_get_ids(row + R_X + p, &s, &c);
-			s = smap[s];
+			s = r->smap[s];
 		}
-		items[i].t = cox_timefix_map(&tfix, row[R_DUR]);
+		items[i].t = cox_timefix_map(tfix, row[R_DUR]);
 		items[i].stratum = s;
 		items[i].pos = i;
 	}
-	sorttmp = palloc_extended(sizeof(CoxSortItem) * Max(n, 1), MCXT_ALLOC_HUGE);
-	cox_sort_items(items, sorttmp, n, nstrata);
+	cox_sort_items(items, sorttmp, n, r->nstrata);
 
-	memset(&f, 0, sizeof(f));
-	f.n = n;
-	f.p = p;
-	f.efron = st->ties != TIES_BRESLOW;
-	f.nstrata = nstrata;
-	f.dur = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
-	f.entry = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
-	f.w = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
-	f.ev = palloc_extended(sizeof(bool) * n, MCXT_ALLOC_HUGE);
-	f.stratum = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
-	cluster = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
-	f.x = palloc_extended(sizeof(double) * n * p, MCXT_ALLOC_HUGE);
-	f.sstart = palloc0(sizeof(int) * (nstrata + 1));
-	f.sstart2 = palloc0(sizeof(int) * (nstrata + 1));
-	f.n2 = 0;
-	nclusters = st->form == FORM_FULL ? st->clusters.n : 0;
+	f->dur = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
+	f->entry = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
+	f->w = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
+	f->ev = palloc_extended(sizeof(bool) * n, MCXT_ALLOC_HUGE);
+	f->stratum = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
+	r->cluster = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
+	f->x = palloc_extended(sizeof(double) * n * p, MCXT_ALLOC_HUGE);
+	f->sstart = palloc0(sizeof(int) * (r->nstrata + 1));
+	f->n2 = 0;
+	r->nclusters = st->form == FORM_FULL ? st->clusters.n : 0;
 	for (int k = 0; k < n; k++)
 	{
 		const double *row = st->rows + (Size) items[k].pos * st->width;
@@ -517,402 +511,517 @@ cox_fit_model(const CoxFitState *st)
 
 		if ((k & 0xFFFF) == 0xFFFF)
 			CHECK_FOR_INTERRUPTS();
-		f.dur[k] = items[k].t;
-		f.entry[k] = row[R_ENTRY] > 0 ? cox_timefix_map(&tfix, row[R_ENTRY]) : 0.0;
-		if (unlikely(row[R_ENTRY] > 0 && !(f.entry[k] < f.dur[k])))
+		f->dur[k] = items[k].t;
+		f->entry[k] = row[R_ENTRY] > 0 ? cox_timefix_map(tfix, row[R_ENTRY]) : 0.0;
+		if (unlikely(row[R_ENTRY] > 0 && !(f->entry[k] < f->dur[k])))
 			cox_zero_interval(row[R_ENTRY], row[R_DUR]);
-		f.w[k] = row[R_WEIGHT];
-		f.ev[k] = row[R_EVENT] != 0;
-		f.stratum[k] = items[k].stratum;
+		f->w[k] = row[R_WEIGHT];
+		f->ev[k] = row[R_EVENT] != 0;
+		f->stratum[k] = items[k].stratum;
 		if (st->form == FORM_FULL)
 			row_get_ids(row + R_X + p, &s, &c);
 		if (c >= 0)
-			has_cluster = true;
+			r->has_cluster = true;
 		/* no cluster: a cluster of its own */
-		cluster[k] = c >= 0 ? c : (int32) nclusters++;
+		r->cluster[k] = c >= 0 ? c : (int32) r->nclusters++;
 		for (int j = 0; j < p; j++)
-			f.x[(Size) k * p + j] = (row[R_X + j] - means[j]) * scale[j];
-		f.sstart[items[k].stratum + 1]++;
-		if (f.entry[k] > 0)
-			f.n2++;
+			f->x[(Size) k * p + j] = (row[R_X + j] - r->means[j]) * r->scale[j];
+		f->sstart[items[k].stratum + 1]++;
+		if (f->entry[k] > 0)
+			f->n2++;
 	}
-	for (int s = 0; s < nstrata; s++)
-		f.sstart[s + 1] += f.sstart[s];
+	for (int s = 0; s < r->nstrata; s++)
+		f->sstart[s + 1] += f->sstart[s];
+}
 
-	/* late entries by stratum and entry descending: positions in f */
-	{
-		int			k2 = 0;
+/* The late entries by stratum and entry descending: positions in f */
+static void
+fit_sort_entries(CoxRun *r, CoxSortItem *items, CoxSortItem *sorttmp)
+{
+	CoxFit	   *f = &r->f;
+	int			p = r->p;
+	int			k2 = 0;
 
-		for (int k = 0; k < n; k++)
-			if (f.entry[k] > 0)
-			{
-				items[k2].t = f.entry[k];
-				items[k2].stratum = f.stratum[k];
-				items[k2].pos = k;
-				k2++;
-			}
-		cox_sort_items(items, sorttmp, k2, nstrata);
-		f.entry2 = palloc_extended(sizeof(double) * Max(k2, 1), MCXT_ALLOC_HUGE);
-		f.w2 = palloc_extended(sizeof(double) * Max(k2, 1), MCXT_ALLOC_HUGE);
-		f.x2 = palloc_extended(sizeof(double) * Max(k2, 1) * p, MCXT_ALLOC_HUGE);
-		for (int k = 0; k < k2; k++)
+	f->sstart2 = palloc0(sizeof(int) * (r->nstrata + 1));
+	for (int k = 0; k < r->n; k++)
+		if (f->entry[k] > 0)
 		{
-			f.entry2[k] = items[k].t;
-			f.w2[k] = f.w[items[k].pos];
-			if (k + COX_PREFETCH < k2)
-			{
-				cox_prefetch(f.x + (Size) items[k + COX_PREFETCH].pos * p);
-				cox_prefetch(f.x + (Size) items[k + COX_PREFETCH].pos * p + p - 1);
-			}
-			memcpy(f.x2 + (Size) k * p, f.x + (Size) items[k].pos * p, sizeof(double) * p);
-			f.sstart2[items[k].stratum + 1]++;
+			items[k2].t = f->entry[k];
+			items[k2].stratum = f->stratum[k];
+			items[k2].pos = k;
+			k2++;
 		}
-		for (int s = 0; s < nstrata; s++)
-			f.sstart2[s + 1] += f.sstart2[s];
+	cox_sort_items(items, sorttmp, k2, r->nstrata);
+	f->entry2 = palloc_extended(sizeof(double) * Max(k2, 1), MCXT_ALLOC_HUGE);
+	f->w2 = palloc_extended(sizeof(double) * Max(k2, 1), MCXT_ALLOC_HUGE);
+	f->x2 = palloc_extended(sizeof(double) * Max(k2, 1) * p, MCXT_ALLOC_HUGE);
+	for (int k = 0; k < k2; k++)
+	{
+		f->entry2[k] = items[k].t;
+		f->w2[k] = f->w[items[k].pos];
+		if (k + COX_PREFETCH < k2)
+		{
+			cox_prefetch(f->x + (Size) items[k + COX_PREFETCH].pos * p);
+			cox_prefetch(f->x + (Size) items[k + COX_PREFETCH].pos * p + p - 1);
+		}
+		memcpy(f->x2 + (Size) k * p, f->x + (Size) items[k].pos * p, sizeof(double) * p);
+		f->sstart2[items[k].stratum + 1]++;
 	}
+	for (int s = 0; s < r->nstrata; s++)
+		f->sstart2[s + 1] += f->sstart2[s];
+}
+
+/* The rows of the state in the orders of the walk, and its work space */
+static void
+fit_rows(CoxRun *r)
+{
+	CoxTimefix	tfix;
+	CoxSortItem *items;
+	CoxSortItem *sorttmp;
+	CoxFit	   *f = &r->f;
+	int			p = r->p;
+
+	/* near-tied times as one (R's timefix) */
+	cox_timefix_build(r->st, &tfix);
+	memset(f, 0, sizeof(*f));
+	f->n = r->n;
+	f->p = p;
+	f->efron = r->st->ties != TIES_BRESLOW;
+	f->nstrata = r->nstrata;
+	items = palloc_extended(sizeof(CoxSortItem) * Max(r->n, 1), MCXT_ALLOC_HUGE);
+	sorttmp = palloc_extended(sizeof(CoxSortItem) * Max(r->n, 1), MCXT_ALLOC_HUGE);
+	fit_sort_durations(r, &tfix, items, sorttmp);
+	fit_sort_entries(r, items, sorttmp);
 	pfree(items);
 	pfree(sorttmp);
-	f.eta = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
-	f.r = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
-	f.s1 = palloc(sizeof(double) * p);
-	f.s2 = palloc(sizeof(double) * p * p);
-	f.d1 = palloc(sizeof(double) * p);
-	f.d2 = palloc(sizeof(double) * p * p);
-	f.a = palloc(sizeof(double) * p);
+	f->eta = palloc_extended(sizeof(double) * r->n, MCXT_ALLOC_HUGE);
+	f->r = palloc_extended(sizeof(double) * r->n, MCXT_ALLOC_HUGE);
+	f->s1 = palloc(sizeof(double) * p);
+	f->s2 = palloc(sizeof(double) * p * p);
+	f->d1 = palloc(sizeof(double) * p);
+	f->d2 = palloc(sizeof(double) * p * p);
+	f->a = palloc(sizeof(double) * p);
+}
 
-	beta = palloc0(sizeof(double) * p);
-	newbeta = palloc0(sizeof(double) * p);
-	u = palloc(sizeof(double) * p);
-	u0 = palloc(sizeof(double) * p);
-	imat = palloc(sizeof(double) * p * p);
-	work = palloc(sizeof(double) * p * p);
-	var = palloc(sizeof(double) * p * p);
-	rvar = palloc(sizeof(double) * p * p);
-	dropped = palloc0(sizeof(bool) * p);
+/*
+ * At beta = 0: the null log-likelihood, the score test, and the signals
+ * left out as collinear (zeroed in every row: their pivots stay 0); false
+ * when every signal is.
+ */
+static bool
+fit_start(CoxRun *r)
+{
+	CoxFit	   *f = &r->f;
+	int			p = r->p;
 
-	/* at beta = 0: the null log-likelihood, the score test, collinearity */
-	if (!cox_pass(&f, beta, &ll0, u, imat, NULL))
+	r->beta = palloc0(sizeof(double) * p);
+	r->newbeta = palloc0(sizeof(double) * p);
+	r->u = palloc(sizeof(double) * p);
+	r->u0 = palloc(sizeof(double) * p);
+	r->imat = palloc(sizeof(double) * p * p);
+	r->work = palloc(sizeof(double) * p * p);
+	r->var = palloc(sizeof(double) * p * p);
+	r->rvar = palloc(sizeof(double) * p * p);
+	r->dropped = palloc0(sizeof(bool) * p);
+	r->toler = pow(DBL_EPSILON, 0.75);
+
+	if (!cox_pass(f, r->beta, &r->ll0, r->u, r->imat, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("cox_fit: the partial likelihood is out of range at 0"),
 				 errdetail("Weights or signals are too large.")));
-	memcpy(u0, u, sizeof(double) * p);
-	memcpy(work, imat, sizeof(double) * p * p);
-	cox_chol(work, p, toler);
+	memcpy(r->u0, r->u, sizeof(double) * p);
+	memcpy(r->work, r->imat, sizeof(double) * p * p);
+	cox_chol(r->work, p, r->toler);
+	r->kept = 0;
 	for (int j = 0; j < p; j++)
 	{
-		dropped[j] = work[j * p + j] == 0;
-		if (!dropped[j])
-			kept++;
+		r->dropped[j] = r->work[j * p + j] == 0;
+		if (!r->dropped[j])
+			r->kept++;
 	}
-	if (kept == 0)
-		return NULL;			/* every signal constant: nothing to fit */
-	if (kept < p)
+	if (r->kept == 0)
+		return false;			/* every signal constant: nothing to fit */
+	if (r->kept < p)
 	{
-		/* a signal left out is 0 in every row: its pivot stays 0 */
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < r->n; i++)
 			for (int j = 0; j < p; j++)
-				if (dropped[j])
-					f.x[(Size) i * p + j] = 0;
-		for (int i = 0; i < f.n2; i++)
+				if (r->dropped[j])
+					f->x[(Size) i * p + j] = 0;
+		for (int i = 0; i < f->n2; i++)
 			for (int j = 0; j < p; j++)
-				if (dropped[j])
-					f.x2[(Size) i * p + j] = 0;
+				if (r->dropped[j])
+					f->x2[(Size) i * p + j] = 0;
 		for (int j = 0; j < p; j++)
-			if (dropped[j])
-				u0[j] = u[j] = 0;
+			if (r->dropped[j])
+				r->u0[j] = r->u[j] = 0;
 	}
-	memcpy(newbeta, u, sizeof(double) * p);
-	cox_chol_solve(work, p, newbeta);
-	sctest = 0;
+	memcpy(r->newbeta, r->u, sizeof(double) * p);
+	cox_chol_solve(r->work, p, r->newbeta);
+	r->sctest = 0;
 	for (int j = 0; j < p; j++)
-		sctest += u[j] * newbeta[j];
-	ll = ll0;
+		r->sctest += r->u[j] * r->newbeta[j];
+	r->ll = r->ll0;
+	return true;
+}
 
-	/* Newton-Raphson with step halving, as R's coxfit6/agfit4 */
-	for (iter = 1; iter <= COX_MAX_ITER; iter++)
+/*
+ * Newton-Raphson with step halving, as R's coxfit6/agfit4, from the first
+ * step fit_start() left in newbeta.  After it, u, the information
+ * (factored in work), its inverse var, the linear predictor and the event
+ * times are those of the last pass, at beta (the last accepted beta when
+ * it did not converge, for fit_check_infinite() to name a signal).
+ */
+static void
+fit_newton(CoxRun *r)
+{
+	CoxFit	   *f = &r->f;
+	int			p = r->p;
+
+	r->converged = false;
+	for (r->iter = 1; r->iter <= COX_MAX_ITER; r->iter++)
 	{
+		double		newll;
 		bool		ok;
 
 		/* the event times of the pass that converges are those kept */
-		tm.n = 0;
-		ok = cox_pass(&f, newbeta, &newll, u, imat, &tm);
+		r->tm.n = 0;
+		ok = cox_pass(f, r->newbeta, &newll, r->u, r->imat, &r->tm);
 
 		if (ok)
 		{
-			memcpy(work, imat, sizeof(double) * p * p);
-			cox_chol(work, p, toler);
+			memcpy(r->work, r->imat, sizeof(double) * p * p);
+			cox_chol(r->work, p, r->toler);
 		}
-		if (ok && (newll == ll || fabs(1 - ll / newll) <= COX_EPS))
+		if (ok && (newll == r->ll || fabs(1 - r->ll / newll) <= COX_EPS))
 		{
-			converged = true;
-			memcpy(beta, newbeta, sizeof(double) * p);
-			ll = newll;
+			r->converged = true;
+			memcpy(r->beta, r->newbeta, sizeof(double) * p);
+			r->ll = newll;
 			break;
 		}
-		if (!ok || newll < ll)
+		if (!ok || newll < r->ll)
 		{
 			for (int j = 0; j < p; j++)
-				newbeta[j] = (beta[j] + newbeta[j]) / 2;
+				r->newbeta[j] = (r->beta[j] + r->newbeta[j]) / 2;
 		}
 		else
 		{
-			ll = newll;
-			memcpy(beta, newbeta, sizeof(double) * p);
-			memcpy(newbeta, u, sizeof(double) * p);
-			cox_chol_solve(work, p, newbeta);
+			r->ll = newll;
+			memcpy(r->beta, r->newbeta, sizeof(double) * p);
+			memcpy(r->newbeta, r->u, sizeof(double) * p);
+			cox_chol_solve(r->work, p, r->newbeta);
 			for (int j = 0; j < p; j++)
-				newbeta[j] += beta[j];
+				r->newbeta[j] += r->beta[j];
 		}
 	}
-	/*
-	 * Converged: u, imat (factored in work), the linear predictor and the
-	 * event times are those of the last pass, at beta.  Otherwise back to
-	 * the last accepted beta, for the check below to name a signal.
-	 */
-	if (!converged)
+	if (!r->converged)
 	{
-		tm.n = 0;
-		if (!cox_pass(&f, beta, &ll, u, imat, &tm))
+		r->tm.n = 0;
+		if (!cox_pass(f, r->beta, &r->ll, r->u, r->imat, &r->tm))
 			elog(ERROR, "cox_fit: the last accepted step is not finite");
-		memcpy(work, imat, sizeof(double) * p * p);
-		cox_chol(work, p, toler);
+		memcpy(r->work, r->imat, sizeof(double) * p * p);
+		cox_chol(r->work, p, r->toler);
 	}
-	cox_chol_inverse(work, p, var);
+	cox_chol_inverse(r->work, p, r->var);
+}
+
+/* R's check: a Newton step still large where the likelihood stopped */
+static void
+fit_check_infinite(CoxRun *r)
+{
+	int			p = r->p;
+	double		step[COX_MAX_SIGNALS];
+	int			worst = -1;
+	double		worst_v = 0;
+
+	memcpy(step, r->u, sizeof(double) * p);
+	cox_chol_solve(r->work, p, step);
+	for (int j = 0; j < p; j++)
 	{
-		/* R's check: a Newton step still large where the likelihood stopped */
-		double		step[COX_MAX_SIGNALS];
-		int			worst = -1;
-		double		worst_v = 0;
+		double		sj = fabs(step[j]);
+		double		bj = fabs(r->beta[j]);
 
-		memcpy(step, u, sizeof(double) * p);
-		cox_chol_solve(work, p, step);
-		for (int j = 0; j < p; j++)
+		if (r->dropped[j])
+			continue;
+		/* the information of a diverging coefficient vanishes */
+		if (r->work[j * p + j] == 0)
 		{
-			double		sj = fabs(step[j]);
-			double		bj = fabs(beta[j]);
+			worst = j;
+			break;
+		}
+		if (!r->converged || (sj > 1e-9 && sj > sqrt(1e-9) * bj))
+		{
+			double		v = sj / Max(bj, 1) + bj;
 
-			if (dropped[j])
-				continue;
-			/* the information of a diverging coefficient vanishes */
-			if (work[j * p + j] == 0)
+			if (worst < 0 || v > worst_v)
 			{
 				worst = j;
-				break;
-			}
-			if (!converged || (sj > 1e-9 && sj > sqrt(1e-9) * bj))
-			{
-				double		v = sj / Max(bj, 1) + bj;
-
-				if (worst < 0 || v > worst_v)
-				{
-					worst = j;
-					worst_v = v;
-				}
+				worst_v = v;
 			}
 		}
-		if (worst >= 0)
-			cox_infinite(worst + 1);
 	}
+	if (worst >= 0)
+		cox_infinite(worst + 1);
+}
 
-	/* the robust variance: dfbeta residuals summed per cluster */
-	robust = has_cluster || !whole;
-	if (has_cluster)
+/* The robust variance: dfbeta residuals summed per cluster */
+static void
+fit_robust_variance(CoxRun *r)
+{
+	int			p = r->p;
+
+	r->robust = r->has_cluster || !r->whole;
+	if (!r->has_cluster)
 	{
-		csum = palloc_extended(sizeof(double) * nclusters * p, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-		cox_score_residuals(&f, &tm, cluster, csum, NULL, NULL);
-		for (int64 c = 0; c < nclusters; c++)
+		cox_score_residuals(&r->f, &r->tm, NULL, NULL, r->var, r->rvar);
+		return;
+	}
+	r->csum = palloc_extended(sizeof(double) * r->nclusters * p, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	cox_score_residuals(&r->f, &r->tm, r->cluster, r->csum, NULL, NULL);
+	for (int64 c = 0; c < r->nclusters; c++)
+	{
+		double		d[COX_MAX_SIGNALS];
+
+		for (int j = 0; j < p; j++)
 		{
-			double		d[COX_MAX_SIGNALS];
-
-			for (int j = 0; j < p; j++)
-			{
-				d[j] = 0;
-				for (int k = 0; k < p; k++)
-					d[j] += csum[c * p + k] * var[k * p + j];
-			}
-			memcpy(csum + c * p, d, sizeof(double) * p);
+			d[j] = 0;
+			for (int k = 0; k < p; k++)
+				d[j] += r->csum[c * p + k] * r->var[k * p + j];
 		}
-		cox_crossprod(csum, nclusters, p, rvar);
+		memcpy(r->csum + c * p, d, sizeof(double) * p);
 	}
-	else
-		cox_score_residuals(&f, &tm, NULL, NULL, var, rvar);
+	cox_crossprod(r->csum, r->nclusters, p, r->rvar);
+}
 
-	/*
-	 * The statistics of cox_stats.c on the rows as fitted, in the centred and
-	 * scaled signals of the fit with its beta and variance (concordance and
-	 * cox.zph's test do not change with that), only the signals kept; the
-	 * linear predictor is that of the last pass.
-	 */
-	zchi = palloc(sizeof(double) * (kept + 1));
-	zdf = palloc(sizeof(int) * (kept + 1));
-	if (kept == p)
+/*
+ * The statistics of cox_stats.c on the rows as fitted, in the centred and
+ * scaled signals of the fit with its beta and variance (concordance and
+ * cox.zph's test do not change with that), only the signals kept; the
+ * linear predictor is that of the last pass.
+ */
+static void
+fit_statistics(CoxRun *r)
+{
+	const CoxFit *f = &r->f;
+	int			p = r->p;
+	int			kept = r->kept;
+	const double *xk = f->x;
+	const double *betak = r->beta;
+	const double *vark = r->var;
+	CoxData		cd;
+
+	r->zchi = palloc(sizeof(double) * (kept + 1));
+	r->zdf = palloc(sizeof(int) * (kept + 1));
+	if (kept < p)
 	{
-		xk = f.x;
-		betak = beta;
-		vark = var;
-	}
-	else
-	{
-		betak = palloc(sizeof(double) * kept);
-		vark = palloc(sizeof(double) * kept * kept);
-		xk = palloc_extended(sizeof(double) * n * kept, MCXT_ALLOC_HUGE);
+		double	   *b = palloc(sizeof(double) * kept);
+		double	   *v = palloc(sizeof(double) * kept * kept);
+		double	   *x = palloc_extended(sizeof(double) * r->n * kept, MCXT_ALLOC_HUGE);
+
 		for (int j = 0, jj = 0; j < p; j++)
 		{
-			if (dropped[j])
+			if (r->dropped[j])
 				continue;
-			betak[jj] = beta[j];
+			b[jj] = r->beta[j];
 			for (int k = 0, kk = 0; k < p; k++)
 			{
-				if (dropped[k])
+				if (r->dropped[k])
 					continue;
-				vark[jj * kept + kk] = var[j * p + k];
+				v[jj * kept + kk] = r->var[j * p + k];
 				kk++;
 			}
 			jj++;
 		}
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < r->n; i++)
 			for (int j = 0, jj = 0; j < p; j++)
-				if (!dropped[j])
-					xk[(Size) i * kept + jj++] = f.x[(Size) i * p + j];
+				if (!r->dropped[j])
+					x[(Size) i * kept + jj++] = f->x[(Size) i * p + j];
+		xk = x;
+		betak = b;
+		vark = v;
 	}
-	lp = f.eta;
 	memset(&cd, 0, sizeof(cd));
-	cd.n = n;
+	cd.n = r->n;
 	cd.p = kept;
-	cd.entry = st->form == FORM_SIMPLE ? NULL : f.entry;
-	cd.duration = f.dur;
-	cd.event = f.ev;
-	cd.weight = st->form == FORM_FULL ? f.w : NULL;
-	cd.stratum = st->form == FORM_FULL ? f.stratum : NULL;
-	cd.nstrata = nstrata;
-	cd.cluster = has_cluster ? cluster : NULL;
-	cd.nclusters = has_cluster ? (int) nclusters : 0;
+	cd.entry = r->st->form == FORM_SIMPLE ? NULL : f->entry;
+	cd.duration = f->dur;
+	cd.event = f->ev;
+	cd.weight = r->st->form == FORM_FULL ? f->w : NULL;
+	cd.stratum = r->st->form == FORM_FULL ? f->stratum : NULL;
+	cd.nstrata = r->nstrata;
+	cd.cluster = r->has_cluster ? r->cluster : NULL;
+	cd.nclusters = r->has_cluster ? (int) r->nclusters : 0;
 	cd.x = xk;
-	cd.efron = f.efron;
-	cox_concordance(&cd, lp, &conc, &conc_se);
-	cox_zph(&cd, betak, vark, zchi, zdf);
+	cd.efron = f->efron;
+	cox_concordance(&cd, f->eta, &r->conc, &r->conc_se);
+	cox_zph(&cd, betak, vark, r->zchi, r->zdf);
+}
 
-	if (robust)
+/* The robust score test: score residuals at beta = 0 */
+static void
+fit_robust_score(CoxRun *r)
+{
+	int			p = r->p;
+	CoxTimes	tm0 = {0};
+	double		l;
+	double	   *rs = palloc(sizeof(double) * p * p);
+
+	r->rscore = NAN;
+	if (!r->robust)
+		return;
+	memset(r->newbeta, 0, sizeof(double) * p);
+	cox_pass(&r->f, r->newbeta, &l, NULL, NULL, &tm0);
+	if (r->has_cluster)
 	{
-		/* the robust score test: score residuals at beta = 0 */
-		CoxTimes	tm0 = {0};
-		double		l;
-		double	   *rs = palloc(sizeof(double) * p * p);
+		memset(r->csum, 0, sizeof(double) * r->nclusters * p);
+		cox_score_residuals(&r->f, &tm0, r->cluster, r->csum, NULL, NULL);
+		cox_crossprod(r->csum, r->nclusters, p, rs);
+	}
+	else
+		cox_score_residuals(&r->f, &tm0, NULL, NULL, NULL, rs);
+	r->rscore = cox_wtest(rs, p, r->u0, r->toler);
+}
 
-		memset(newbeta, 0, sizeof(double) * p);
-		cox_pass(&f, newbeta, &l, NULL, NULL, &tm0);
-		if (has_cluster)
+/*
+ * The cumulative hazard at R's means (tm is ascending per stratum now; it
+ * is at the weighted means the fit centred on), and the stratum names
+ */
+static void
+fit_baseline(const CoxRun *r, CoxModel *m)
+{
+	const CoxFitState *st = r->st;
+	char	   *nm = M_NAMES(m);
+	int64		k = 0;
+	double		shift = 0;
+
+	for (int j = 0; j < r->p; j++)
+		if (!r->dropped[j])
+			shift += r->beta[j] * r->scale[j] * (r->umeans[j] - r->means[j]);
+	shift = exp(shift);
+
+	for (int s = 0; s < r->nstrata; s++)
+	{
+		int32		cnt = 0;
+		double		h = 0;
+
+		for (; k < r->tm.n && r->tm.stratum[k] == s; k++)
 		{
-			memset(csum, 0, sizeof(double) * nclusters * p);
-			cox_score_residuals(&f, &tm0, cluster, csum, NULL, NULL);
-			cox_crossprod(csum, nclusters, p, rs);
+			h += r->tm.h[k];
+			M_TIMES(m)[k] = r->tm.t[k];
+			M_CUMHAZ(m)[k] = h * shift;
+			cnt++;
+		}
+		M_STIMES(m)[s] = cnt;
+		if (st->form == FORM_FULL && st->strata.name[r->sorder[s]] != NULL)
+		{
+			int32		i = r->sorder[s];
+
+			*nm++ = 0;
+			memcpy(nm, st->strata.name[i], st->strata.len[i] + 1);
+			nm += st->strata.len[i] + 1;
 		}
 		else
-			cox_score_residuals(&f, &tm0, NULL, NULL, NULL, rs);
-		rscore = cox_wtest(rs, p, u0, toler);
+			*nm++ = 1;
 	}
+}
 
-	/* the model */
-	ntimes = tm.n;
+/* The stored model of a finished fit */
+static CoxModel *
+fit_model(const CoxRun *r)
+{
+	const CoxFitState *st = r->st;
+	int			p = r->p;
+	int			names_len = 0;
+	CoxModel   *m;
+	double		vb[COX_MAX_SIGNALS];
+	double	   *v = palloc(sizeof(double) * p * p);
+	CsParse		ps;
+
 	if (st->form == FORM_FULL)
-		for (int s = 0; s < nstrata; s++)
+		for (int s = 0; s < r->nstrata; s++)
 		{
-			int32		k = sorder[s];
+			int32		k = r->sorder[s];
 
 			names_len += 1 + (st->strata.name[k] ? st->strata.len[k] + 1 : 0);
 		}
 	else
 		names_len = 1;
-	if (ntimes > PG_INT32_MAX / 16)
+	if (r->tm.n > PG_INT32_MAX / 16)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("cox_fit: the model would be too large to store")));
-	m = cox_model_alloc(p, nstrata, (int) ntimes, names_len);
-	m->iterations = Min(iter, COX_MAX_ITER);
-	m->ties = f.efron ? TIES_EFRON : TIES_BRESLOW;
-	m->robust = robust;
+	m = cox_model_alloc(p, r->nstrata, (int) r->tm.n, names_len);
+	m->iterations = Min(r->iter, COX_MAX_ITER);
+	m->ties = r->f.efron ? TIES_EFRON : TIES_BRESLOW;
+	m->robust = r->robust;
 	m->stratified = st->form == FORM_FULL;
-	m->n = n;
-	m->nevent = nevent;
-	m->loglik0 = ll0;
-	m->loglik = ll;
-	m->score = sctest;
-	m->robust_score = robust ? rscore : NAN;
-	m->concordance = conc;
-	m->concordance_se = conc_se;
+	m->n = r->n;
+	m->nevent = r->nevent;
+	m->loglik0 = r->ll0;
+	m->loglik = r->ll;
+	m->score = r->sctest;
+	m->robust_score = r->robust ? r->rscore : NAN;
+	m->concordance = r->conc;
+	m->concordance_se = r->conc_se;
+	/* Wald test on the variance R reports (robust where it is) */
+	for (int j = 0; j < p; j++)
 	{
-		/* Wald test on the variance R reports (robust where it is) */
-		double		vb[COX_MAX_SIGNALS];
-		double	   *v = palloc(sizeof(double) * p * p);
-
-		for (int j = 0; j < p; j++)
-		{
-			vb[j] = beta[j];
-			for (int k = 0; k < p; k++)
-				v[j * p + k] = robust ? rvar[j * p + k] : var[j * p + k];
-		}
-		m->wald = cox_wtest(v, p, vb, toler);
+		vb[j] = r->beta[j];
+		for (int k = 0; k < p; k++)
+			v[j * p + k] = r->robust ? r->rvar[j * p + k] : r->var[j * p + k];
 	}
+	m->wald = cox_wtest(v, p, vb, r->toler);
 	for (int j = 0, jj = 0; j < p; j++)
 	{
-		M_MEANS(m)[j] = umeans[j];
-		if (dropped[j])
+		M_MEANS(m)[j] = r->umeans[j];
+		if (r->dropped[j])
 		{
 			M_COEF(m)[j] = M_SE(m)[j] = M_RSE(m)[j] = M_ZCHI(m)[j] = M_ZDF(m)[j] = NAN;
 			continue;
 		}
-		M_COEF(m)[j] = beta[j] * scale[j];
-		M_SE(m)[j] = sqrt(var[j * p + j]) * scale[j];
-		M_RSE(m)[j] = sqrt(rvar[j * p + j]) * scale[j];
-		M_ZCHI(m)[j] = zchi[jj];
-		M_ZDF(m)[j] = zdf[jj];
+		M_COEF(m)[j] = r->beta[j] * r->scale[j];
+		M_SE(m)[j] = sqrt(r->var[j * p + j]) * r->scale[j];
+		M_RSE(m)[j] = sqrt(r->rvar[j * p + j]) * r->scale[j];
+		M_ZCHI(m)[j] = r->zchi[jj];
+		M_ZDF(m)[j] = r->zdf[jj];
 		jj++;
 	}
-	M_ZCHI(m)[p] = zchi[kept];
-	M_ZDF(m)[p] = zdf[kept];
-	/*
-	 * the cumulative hazard at R's means (tm is ascending per stratum now;
-	 * it is at the weighted means the fit centred on)
-	 */
-	{
-		char	   *nm = M_NAMES(m);
-		int64		k = 0;
-		double		shift = 0;
-
-		for (int j = 0; j < p; j++)
-			if (!dropped[j])
-				shift += beta[j] * scale[j] * (umeans[j] - means[j]);
-		shift = exp(shift);
-
-		for (int s = 0; s < nstrata; s++)
-		{
-			int32		cnt = 0;
-			double		h = 0;
-
-			for (; k < ntimes && tm.stratum[k] == s; k++)
-			{
-				h += tm.h[k];
-				M_TIMES(m)[k] = tm.t[k];
-				M_CUMHAZ(m)[k] = h * shift;
-				cnt++;
-			}
-			M_STIMES(m)[s] = cnt;
-			if (st->form == FORM_FULL && st->strata.name[sorder[s]] != NULL)
-			{
-				*nm++ = 0;
-				memcpy(nm, st->strata.name[sorder[s]], st->strata.len[sorder[s]] + 1);
-				nm += st->strata.len[sorder[s]] + 1;
-			}
-			else
-				*nm++ = 1;
-		}
-	}
-	{
-		CsParse		ps;
-
-		cs_parse_init_binary(&ps, COX_TYPE);
-		cox_model_validate(&ps, m, NULL);
-	}
+	M_ZCHI(m)[p] = r->zchi[r->kept];
+	M_ZDF(m)[p] = r->zdf[r->kept];
+	fit_baseline(r, m);
+	cs_parse_init_binary(&ps, COX_TYPE);
+	cox_model_validate(&ps, m, NULL);
 	return m;
+}
+
+/* The model of a state's rows; NULL without a row, an event or a signal */
+CoxModel *
+cox_fit_model(const CoxFitState *st)
+{
+	CoxRun		r;
+
+	if (st == NULL || st->nrows == 0)
+		return NULL;
+	if (st->nrows > PG_INT32_MAX / 2)
+		cox_state_too_large(st->width);
+	memset(&r, 0, sizeof(r));
+	r.st = st;
+	r.p = st->p;
+	r.n = (int) st->nrows;
+	for (int i = 0; i < r.n; i++)
+		r.nevent += st->rows[(Size) i * st->width + R_EVENT] != 0;
+	if (r.nevent == 0)
+		return NULL;
+	fit_strata(&r);
+	fit_centre(&r);
+	fit_rows(&r);
+	if (!fit_start(&r))
+		return NULL;
+	fit_newton(&r);
+	fit_check_infinite(&r);
+	fit_robust_variance(&r);
+	fit_statistics(&r);
+	fit_robust_score(&r);
+	return fit_model(&r);
 }
