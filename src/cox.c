@@ -200,6 +200,24 @@ mismatched_ties(int a, int b)
 					b == TIES_EFRON ? "efron" : "breslow")));
 }
 
+/* The ties argument: 'efron' or 'breslow' */
+static int
+ties_of(text *t)
+{
+	const char *s = VARDATA_ANY(t);
+	int			len = VARSIZE_ANY_EXHDR(t);
+
+	if (len == 5 && memcmp(s, "efron", 5) == 0)
+		return TIES_EFRON;
+	if (len == 7 && memcmp(s, "breslow", 7) == 0)
+		return TIES_BRESLOW;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("cox_fit: ties must be 'efron' or 'breslow', got \"%s\"",
+					text_to_cstring(t))));
+	return TIES_UNSET;			/* not reached */
+}
+
 /*
  * One row: validated, and kept unless an argument it needs is NULL or its
  * weight is 0 (it would add nothing).  argoff is the argument number of
@@ -246,19 +264,7 @@ cox_accum(FunctionCallInfo fcinfo, int form)
 		mismatched_signals(st->p, k);
 	if (form == FORM_FULL)
 	{
-		text	   *t = PG_GETARG_TEXT_PP(8);
-		const char *s = VARDATA_ANY(t);
-		int			len = VARSIZE_ANY_EXHDR(t);
-
-		if (len == 5 && memcmp(s, "efron", 5) == 0)
-			ties = TIES_EFRON;
-		else if (len == 7 && memcmp(s, "breslow", 7) == 0)
-			ties = TIES_BRESLOW;
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("cox_fit: ties must be 'efron' or 'breslow', got \"%s\"",
-							text_to_cstring(t))));
+		ties = ties_of(PG_GETARG_TEXT_PP(8));
 		if (st != NULL && st->ties != ties)
 			mismatched_ties(st->ties, ties);
 	}

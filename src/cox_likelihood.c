@@ -78,6 +78,151 @@ risk_add(CoxFit *f, const double *x, double wr, int sign)
 	}
 }
 
+/* The events at one time: how many, their weight, their weighted risk */
+typedef struct CoxDeaths
+{
+	int			n;
+	double		w;
+	double		d0;
+} CoxDeaths;
+
+/*
+ * The risk set at time t: the rows of duration t (from row *i on) join
+ * it, the late entries at or after t (from *j2 on) leave it
+ */
+static inline void
+pass_risk_set(CoxFit *f, const double *beta, double t, int *i, int iend,
+			  int *j2, int j2end, double *s0, int64 *nrisk)
+{
+	int			p = f->p;
+
+	for (; *i < iend && f->dur[*i] == t; (*i)++)
+	{
+		double		wr = f->w[*i] * f->r[*i];
+
+		*s0 += wr;
+		(*nrisk)++;
+		risk_add(f, f->x + (Size) *i * p, wr, 1);
+	}
+	for (; *j2 < j2end && f->entry2[*j2] >= t; (*j2)++)
+	{
+		const double *x = f->x2 + (Size) *j2 * p;
+		double		e = 0;
+		double		wr;
+
+		for (int j = 0; j < p; j++)
+			e += beta[j] * x[j];
+		wr = f->w2[*j2] * exp(e);
+		*s0 -= wr;
+		(*nrisk)--;
+		risk_add(f, x, wr, -1);
+	}
+	if (*nrisk == 0)
+	{
+		/* an empty risk set: no rounding left over */
+		*s0 = 0;
+		memset(f->s1, 0, sizeof(double) * p);
+		memset(f->s2, 0, sizeof(double) * p * p);
+	}
+}
+
+/*
+ * The events among rows g0 .. g1 - 1 (one time): their sums into d, f->d1
+ * and f->d2, their share of the log-likelihood and of the score u
+ */
+static inline void
+pass_events(CoxFit *f, int g0, int g1, double *ll, double *u, CoxDeaths *d)
+{
+	int			p = f->p;
+
+	d->n = 0;
+	d->w = 0;
+	d->d0 = 0;
+	memset(f->d1, 0, sizeof(double) * p);
+	memset(f->d2, 0, sizeof(double) * p * p);
+	for (int k = g0; k < g1; k++)
+	{
+		const double *x = f->x + (Size) k * p;
+		double		wr;
+
+		if (!f->ev[k])
+			continue;
+		wr = f->w[k] * f->r[k];
+		d->n++;
+		d->w += f->w[k];
+		d->d0 += wr;
+		*ll += f->w[k] * f->eta[k];
+		for (int j = 0; j < p; j++)
+		{
+			if (u)
+				u[j] += f->w[k] * x[j];
+			f->d1[j] += wr * x[j];
+			if (u)
+				for (int l = 0; l <= j; l++)
+					f->d2[j * p + l] += wr * x[j] * x[l];
+		}
+	}
+}
+
+/*
+ * The d events at time t of stratum s against the risk set (s0, f->s1,
+ * f->s2): Efron's d steps (Breslow's one), into ll, u, imat and tm; false
+ * where a denominator is not finite
+ */
+static inline bool
+pass_steps(CoxFit *f, const CoxDeaths *d, double s0, double t, int s,
+		   double *ll, double *u, double *imat, CoxTimes *tm)
+{
+	int			p = f->p;
+	int			steps = f->efron ? d->n : 1;
+	double		meanw = d->w / steps;
+	double	   *g = NULL,
+			   *gd = NULL,
+			   *xe = NULL;
+
+	if (tm)
+	{
+		times_push(tm, p, t, s);
+		g = tm->g + (tm->n - 1) * p;
+		gd = tm->gd + (tm->n - 1) * p;
+		xe = tm->xe + (tm->n - 1) * p;
+	}
+	for (int k = 0; k < steps; k++)
+	{
+		double		frac = f->efron ? (double) k / d->n : 0.0;
+		double		denom = s0 - frac * d->d0;
+
+		if (!(denom > 0) || !isfinite(denom))
+			return false;
+		*ll -= meanw * log(denom);
+		for (int j = 0; j < p; j++)
+			f->a[j] = (f->s1[j] - frac * f->d1[j]) / denom;
+		if (u)
+			for (int j = 0; j < p; j++)
+			{
+				u[j] -= meanw * f->a[j];
+				for (int l = 0; l <= j; l++)
+					imat[j * p + l] += meanw *
+						((f->s2[j * p + l] - frac * f->d2[j * p + l]) / denom -
+						 f->a[j] * f->a[l]);
+			}
+		if (tm)
+		{
+			double		hk = meanw / denom;
+
+			tm->h[tm->n - 1] += hk;
+			tm->hd[tm->n - 1] += (1 - frac) * hk;
+			for (int j = 0; j < p; j++)
+			{
+				g[j] += hk * f->a[j];
+				gd[j] += (1 - frac) * hk * f->a[j];
+				xe[j] += f->a[j] / steps;
+			}
+		}
+	}
+	return true;
+}
+
 /*
  * One pass at beta (scaled): the log partial likelihood, and unless u is
  * NULL the score u and information imat (p x p, full); with tm, the
@@ -121,114 +266,13 @@ cox_pass(CoxFit *f, const double *beta, double *loglik, double *u, double *imat,
 		{
 			double		t = f->dur[i];
 			int			g0 = i;
-			int			ndead = 0;
-			double		wdead = 0,
-						d0 = 0;
+			CoxDeaths	d;
 
 			CHECK_FOR_INTERRUPTS();
-			for (; i < iend && f->dur[i] == t; i++)
-			{
-				double		wr = f->w[i] * f->r[i];
-
-				s0 += wr;
-				nrisk++;
-				risk_add(f, f->x + (Size) i * p, wr, 1);
-			}
-			for (; j2 < j2end && f->entry2[j2] >= t; j2++)
-			{
-				const double *x = f->x2 + (Size) j2 * p;
-				double		e = 0;
-				double		wr;
-
-				for (int j = 0; j < p; j++)
-					e += beta[j] * x[j];
-				wr = f->w2[j2] * exp(e);
-				s0 -= wr;
-				nrisk--;
-				risk_add(f, x, wr, -1);
-			}
-			if (nrisk == 0)
-			{
-				/* an empty risk set: no rounding left over */
-				s0 = 0;
-				memset(f->s1, 0, sizeof(double) * p);
-				memset(f->s2, 0, sizeof(double) * p * p);
-			}
-			/* the events at t */
-			memset(f->d1, 0, sizeof(double) * p);
-			memset(f->d2, 0, sizeof(double) * p * p);
-			for (int k = g0; k < i; k++)
-			{
-				const double *x = f->x + (Size) k * p;
-				double		wr;
-
-				if (!f->ev[k])
-					continue;
-				wr = f->w[k] * f->r[k];
-				ndead++;
-				wdead += f->w[k];
-				d0 += wr;
-				ll += f->w[k] * f->eta[k];
-				for (int j = 0; j < p; j++)
-				{
-					if (u)
-						u[j] += f->w[k] * x[j];
-					f->d1[j] += wr * x[j];
-					if (u)
-						for (int l = 0; l <= j; l++)
-							f->d2[j * p + l] += wr * x[j] * x[l];
-				}
-			}
-			if (ndead == 0)
-				continue;
-			{
-				int			steps = f->efron ? ndead : 1;
-				double		meanw = wdead / steps;
-				double	   *g = NULL,
-						   *gd = NULL,
-						   *xe = NULL;
-
-				if (tm)
-				{
-					times_push(tm, p, t, s);
-					g = tm->g + (tm->n - 1) * p;
-					gd = tm->gd + (tm->n - 1) * p;
-					xe = tm->xe + (tm->n - 1) * p;
-				}
-				for (int k = 0; k < steps; k++)
-				{
-					double		frac = f->efron ? (double) k / ndead : 0.0;
-					double		denom = s0 - frac * d0;
-
-					if (!(denom > 0) || !isfinite(denom))
-						return false;
-					ll -= meanw * log(denom);
-					for (int j = 0; j < p; j++)
-						f->a[j] = (f->s1[j] - frac * f->d1[j]) / denom;
-					if (u)
-						for (int j = 0; j < p; j++)
-						{
-							u[j] -= meanw * f->a[j];
-							for (int l = 0; l <= j; l++)
-								imat[j * p + l] += meanw *
-									((f->s2[j * p + l] - frac * f->d2[j * p + l]) / denom -
-									 f->a[j] * f->a[l]);
-						}
-					if (tm)
-					{
-						double		hk = meanw / denom;
-
-						tm->h[tm->n - 1] += hk;
-						tm->hd[tm->n - 1] += (1 - frac) * hk;
-						for (int j = 0; j < p; j++)
-						{
-							g[j] += hk * f->a[j];
-							gd[j] += (1 - frac) * hk * f->a[j];
-							xe[j] += f->a[j] / steps;
-						}
-					}
-				}
-			}
+			pass_risk_set(f, beta, t, &i, iend, &j2, j2end, &s0, &nrisk);
+			pass_events(f, g0, i, &ll, u, &d);
+			if (d.n > 0 && !pass_steps(f, &d, s0, t, s, &ll, u, imat, tm))
+				return false;
 		}
 	}
 	if (u)
@@ -362,35 +406,22 @@ cox_times_floor(const double *t, int64 lo, int64 hi, double v)
 }
 
 /*
- * The weighted score residuals (R's resid(fit, "score") times the case
- * weights) at the beta of the pass that filled tm, summed per cluster into
- * sums (nclusters x p); or, without clusters (each row its own), each
- * row's residual times var (if not NULL) added as an outer product to out.  tm's times are those of cox_pass, descending per
- * stratum; they are turned into cumulative sums, ascending, here.
+ * tm's times (descending per stratum, as cox_pass leaves them) reversed to
+ * ascending; first[s] .. first[s + 1] - 1 are stratum s's; ch and cg the
+ * cumulative sums of h and g (m x p) over each stratum's times
  */
-void
-cox_score_residuals(CoxFit *f, CoxTimes *tm, const int32 *cluster, double *sums,
-					const double *var, double *out)
+static void
+times_ascending(CoxTimes *tm, int p, int nstrata, int64 *first, double *ch, double *cg)
 {
-	int			p = f->p;
 	int64		m = tm->n;
-	int64	   *first = palloc(sizeof(int64) * (f->nstrata + 1));
-	double	   *ch = palloc_extended(sizeof(double) * Max(m, 1), MCXT_ALLOC_HUGE);
-	double	   *cg = palloc_extended(sizeof(double) * Max(m, 1) * p, MCXT_ALLOC_HUGE);
-	double	   *res = palloc(sizeof(double) * p);
-	double	   *row = palloc(sizeof(double) * p);
-	double	   *d = palloc(sizeof(double) * p);
 
-	if (cluster == NULL)
-		memset(out, 0, sizeof(double) * p * p);
-	/* reverse each stratum's times to ascending, and cumulate */
-	for (int s = 0, k = 0; s <= f->nstrata; s++)
+	for (int s = 0, k = 0; s <= nstrata; s++)
 	{
 		first[s] = k;
 		while (k < m && tm->stratum[k] == s)
 			k++;
 	}
-	for (int s = 0; s < f->nstrata; s++)
+	for (int s = 0; s < nstrata; s++)
 	{
 		int64		lo = first[s],
 					hi = first[s + 1] - 1;
@@ -412,13 +443,39 @@ cox_score_residuals(CoxFit *f, CoxTimes *tm, const int32 *cluster, double *sums,
 #undef SWAPD
 		}
 	}
-	for (int s = 0; s < f->nstrata; s++)
+	for (int s = 0; s < nstrata; s++)
 		for (int64 k = first[s]; k < first[s + 1]; k++)
 		{
 			ch[k] = tm->h[k] + (k > first[s] ? ch[k - 1] : 0);
 			for (int j = 0; j < p; j++)
 				cg[k * p + j] = tm->g[k * p + j] + (k > first[s] ? cg[(k - 1) * p + j] : 0);
 		}
+}
+
+/*
+ * The weighted score residuals (R's resid(fit, "score") times the case
+ * weights) at the beta of the pass that filled tm, summed per cluster into
+ * sums (nclusters x p); or, without clusters (each row its own), each
+ * row's residual times var (if not NULL) added as an outer product to
+ * out.  tm's times are those of cox_pass, descending per stratum; they are
+ * turned into cumulative sums, ascending, here.
+ */
+void
+cox_score_residuals(CoxFit *f, CoxTimes *tm, const int32 *cluster, double *sums,
+					const double *var, double *out)
+{
+	int			p = f->p;
+	int64		m = tm->n;
+	int64	   *first = palloc(sizeof(int64) * (f->nstrata + 1));
+	double	   *ch = palloc_extended(sizeof(double) * Max(m, 1), MCXT_ALLOC_HUGE);
+	double	   *cg = palloc_extended(sizeof(double) * Max(m, 1) * p, MCXT_ALLOC_HUGE);
+	double	   *res = palloc(sizeof(double) * p);
+	double	   *row = palloc(sizeof(double) * p);
+	double	   *d = palloc(sizeof(double) * p);
+
+	if (cluster == NULL)
+		memset(out, 0, sizeof(double) * p * p);
+	times_ascending(tm, p, f->nstrata, first, ch, cg);
 	for (int i = 0; i < f->n; i++)
 	{
 		int			s = f->stratum[i];

@@ -277,6 +277,77 @@ parse_int_in(CsParse *ps, const char *key, int64 lo, int64 hi)
 	return v;
 }
 
+/* The fixed fields of a model's text, after its version, into h */
+static void
+parse_header(CsParse *ps, CoxModel *h)
+{
+	const char *tiestr;
+
+	cs_parse_key(ps, "ties");
+	tiestr = ps->p;
+	if (strncmp(tiestr, "efron", 5) == 0)
+	{
+		h->ties = TIES_EFRON;
+		ps->p += 5;
+	}
+	else if (strncmp(tiestr, "breslow", 7) == 0)
+	{
+		h->ties = TIES_BRESLOW;
+		ps->p += 7;
+	}
+	else
+		cs_parse_fail(ps, "ties must be efron or breslow.");
+	h->robust = parse_int_in(ps, "robust", 0, 1);
+	h->stratified = parse_int_in(ps, "stratified", 0, 1);
+	h->p = parse_int_in(ps, "signals", 1, COX_MAX_SIGNALS);
+	h->n = parse_int_in(ps, "n", 1, PG_INT64_MAX);
+	h->nevent = parse_int_in(ps, "events", 1, PG_INT64_MAX);
+	h->iterations = parse_int_in(ps, "iterations", 0, COX_MAX_ITER);
+	cs_parse_key(ps, "loglik");
+	cs_parse_char(ps, '{');
+	h->loglik0 = cs_parse_double(ps) + 0.0;
+	cs_parse_char(ps, ',');
+	h->loglik = cs_parse_double(ps) + 0.0;
+	cs_parse_char(ps, '}');
+	cs_parse_key(ps, "wald");
+	h->wald = cs_parse_double(ps) + 0.0;
+	cs_parse_key(ps, "score");
+	h->score = cs_parse_double(ps) + 0.0;
+	h->robust_score = parse_nullable(ps, "robust_score");
+	h->concordance = parse_nullable(ps, "concordance");
+	h->concordance_se = parse_nullable(ps, "concordance_std_error");
+}
+
+/* A stratum's name (NULL or a quoted string) appended to names */
+static void
+parse_stratum_name(CsParse *ps, StringInfo names)
+{
+	if (strncmp(ps->p, "NULL", 4) == 0)
+	{
+		ps->p += 4;
+		appendStringInfoChar(names, 1);
+	}
+	else
+	{
+		cs_parse_char(ps, '"');
+		appendStringInfoChar(names, 0);
+		while (*ps->p != '"')
+		{
+			if (*ps->p == '\0')
+				cs_parse_fail(ps, "Unterminated stratum name.");
+			if (*ps->p == '\\')
+			{
+				ps->p++;
+				if (*ps->p == '\0')
+					cs_parse_fail(ps, "Unterminated stratum name.");
+			}
+			appendStringInfoChar(names, *ps->p++);
+		}
+		ps->p++;
+		appendStringInfoChar(names, '\0');
+	}
+}
+
 PG_FUNCTION_INFO_V1(cox_model_in);
 Datum
 cox_model_in(PG_FUNCTION_ARGS)
@@ -292,44 +363,11 @@ cox_model_in(PG_FUNCTION_ARGS)
 	StringInfoData names;
 	int			cap = 8;
 	int			ntcap = 64;
-	const char *tiestr;
 
 	memset(&h, 0, sizeof(h));
 	cs_parse_init_text(&ps, COX_TYPE, text);
 	cs_parse_version(&ps);
-	cs_parse_key(&ps, "ties");
-	tiestr = ps.p;
-	if (strncmp(tiestr, "efron", 5) == 0)
-	{
-		h.ties = TIES_EFRON;
-		ps.p += 5;
-	}
-	else if (strncmp(tiestr, "breslow", 7) == 0)
-	{
-		h.ties = TIES_BRESLOW;
-		ps.p += 7;
-	}
-	else
-		cs_parse_fail(&ps, "ties must be efron or breslow.");
-	h.robust = parse_int_in(&ps, "robust", 0, 1);
-	h.stratified = parse_int_in(&ps, "stratified", 0, 1);
-	h.p = parse_int_in(&ps, "signals", 1, COX_MAX_SIGNALS);
-	h.n = parse_int_in(&ps, "n", 1, PG_INT64_MAX);
-	h.nevent = parse_int_in(&ps, "events", 1, PG_INT64_MAX);
-	h.iterations = parse_int_in(&ps, "iterations", 0, COX_MAX_ITER);
-	cs_parse_key(&ps, "loglik");
-	cs_parse_char(&ps, '{');
-	h.loglik0 = cs_parse_double(&ps) + 0.0;
-	cs_parse_char(&ps, ',');
-	h.loglik = cs_parse_double(&ps) + 0.0;
-	cs_parse_char(&ps, '}');
-	cs_parse_key(&ps, "wald");
-	h.wald = cs_parse_double(&ps) + 0.0;
-	cs_parse_key(&ps, "score");
-	h.score = cs_parse_double(&ps) + 0.0;
-	h.robust_score = parse_nullable(&ps, "robust_score");
-	h.concordance = parse_nullable(&ps, "concordance");
-	h.concordance_se = parse_nullable(&ps, "concordance_std_error");
+	parse_header(&ps, &h);
 	data = palloc(sizeof(double) * (6 * h.p + 2));
 	parse_list(&ps, "coefficients", data, h.p, true);
 	parse_list(&ps, "std_errors", data + h.p, h.p, true);
@@ -358,30 +396,7 @@ cox_model_in(PG_FUNCTION_ARGS)
 		}
 		while (isspace((unsigned char) *ps.p))
 			ps.p++;
-		if (strncmp(ps.p, "NULL", 4) == 0)
-		{
-			ps.p += 4;
-			appendStringInfoChar(&names, 1);
-		}
-		else
-		{
-			cs_parse_char(&ps, '"');
-			appendStringInfoChar(&names, 0);
-			while (*ps.p != '"')
-			{
-				if (*ps.p == '\0')
-					cs_parse_fail(&ps, "Unterminated stratum name.");
-				if (*ps.p == '\\')
-				{
-					ps.p++;
-					if (*ps.p == '\0')
-						cs_parse_fail(&ps, "Unterminated stratum name.");
-				}
-				appendStringInfoChar(&names, *ps.p++);
-			}
-			ps.p++;
-			appendStringInfoChar(&names, '\0');
-		}
+		parse_stratum_name(&ps, &names);
 		/* times, then as many cumulative hazards */
 		cs_parse_char(&ps, '{');
 		if (!cs_parse_peek(&ps, '}'))
