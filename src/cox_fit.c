@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
 #include "cox.h"
 #include "cs_common.h"
 #include "fit_state.h"
@@ -312,10 +313,15 @@ cox_timefix_map(const CoxTimefix *tf, double t)
 pg_noreturn static void
 cox_zero_interval(double entry, double duration)
 {
+	char		e[DOUBLE_SHORTEST_DECIMAL_LEN];
+	char		d[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	double_to_shortest_decimal_buf(entry, e);
+	double_to_shortest_decimal_buf(duration, d);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("cox_fit: entry %.17g and duration %.17g are one time", entry, duration),
-			 errdetail("Times that differ by less than %g (relative) are tied, as in R's coxph (timefix = TRUE): the row would be at risk for no time.",
+			 errmsg("cox_fit: entry %s and duration %s are one time", e, d),
+			 errdetail("Times that differ by at most %g, or by at most that times the mean time, are one time, as in R's coxph (timefix = TRUE): the row would be at risk for no time.",
 					   sqrt(DBL_EPSILON)),
 			 errhint("Round the times, or leave the row out.")));
 }
