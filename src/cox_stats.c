@@ -67,12 +67,6 @@ cox_key_asc(double v)
 	return (u & UINT64CONST(0x8000000000000000)) ? ~u : u | UINT64CONST(0x8000000000000000);
 }
 
-static inline uint64
-cox_key_desc(double v)
-{
-	return ~cox_key_asc(v);
-}
-
 /*
  * Stable sort of a[0..n) by key, with tmp as scratch of the same size; the
  * result is in a.  Passes over digits on which every key agrees are skipped.
@@ -239,7 +233,7 @@ cox_positive_weights(const CoxData *d, CoxData *buf,
  * Finding them is a binary search per row, and everything after that works
  * on these small integers instead of sorting the rows by time.
  */
-typedef struct CoxTimes
+typedef struct CoxRiskTimes
 {
 	int			ntimes;			/* distinct (stratum, event time) pairs */
 	int			nseg;			/* strata, or 1 when pooled */
@@ -247,7 +241,7 @@ typedef struct CoxTimes
 	double	   *time;			/* ascending within each stratum */
 	int		   *first;			/* per row; first > last: never at risk */
 	int		   *last;
-} CoxTimes;
+} CoxRiskTimes;
 
 /*
  * The first index in time[lo, hi) whose time is > v: a binary search
@@ -283,7 +277,7 @@ cox_upper_bound(const double *time, int lo, int hi, double v)
 #endif
 
 static void
-cox_event_times_merge(const CoxData *d, bool strat, CoxTimes *ct, bool entry)
+cox_event_times_merge(const CoxData *d, bool strat, CoxRiskTimes *ct, bool entry)
 {
 	int			n = d->n;
 	CoxKey	   *r = cox_alloc(n, sizeof(CoxKey));
@@ -328,7 +322,7 @@ cox_event_times_merge(const CoxData *d, bool strat, CoxTimes *ct, bool entry)
 }
 
 static void
-cox_event_times(const CoxData *d, bool pooled, CoxTimes *ct)
+cox_event_times(const CoxData *d, bool pooled, CoxRiskTimes *ct)
 {
 	int			n = d->n;
 	bool		strat = !pooled && d->stratum != NULL && d->nstrata > 1;
@@ -419,7 +413,7 @@ cox_event_times(const CoxData *d, bool pooled, CoxTimes *ct)
 }
 
 static void
-cox_event_times_free(CoxTimes *ct)
+cox_event_times_free(CoxRiskTimes *ct)
 {
 	pfree(ct->seg_start);
 	pfree(ct->time);
@@ -476,7 +470,7 @@ cox_concordance(const CoxData *data, const double *lp_all,
 	const double *lp;
 	const CoxData *d = cox_positive_weights(data, &buf, lp_all, &lp);
 	int			n = d->n;
-	CoxTimes	ct;
+	CoxRiskTimes	ct;
 	int			nt;
 	CoxKey	   *order;
 	CoxKey	   *tmp;
@@ -784,11 +778,11 @@ done:
  * entry), minus its mean over the event rows.
  */
 static void
-cox_zph_km(const CoxData *d, const CoxTimes *ct, double *gk)
+cox_zph_km(const CoxData *d, const CoxRiskTimes *ct, double *gk)
 {
 	int			n = d->n;
-	CoxTimes	pooled;
-	const CoxTimes *pt = ct;
+	CoxRiskTimes	pooled;
+	const CoxRiskTimes *pt = ct;
 	double	   *nrisk;
 	double	   *deaths;
 	double		s = 1.0;
@@ -842,7 +836,7 @@ cox_zph_km(const CoxData *d, const CoxTimes *ct, double *gk)
 
 /* rows with a non-empty range, grouped by key (first or last): counting sort */
 static void
-cox_bucket_rows(const CoxTimes *ct, int n, bool by_last, int *start, int *rows)
+cox_bucket_rows(const CoxRiskTimes *ct, int n, bool by_last, int *start, int *rows)
 {
 	memset(start, 0, sizeof(int) * (ct->ntimes + 1));
 	for (int i = 0; i < n; i++)
@@ -868,7 +862,7 @@ cox_zph(const CoxData *data, const double *beta, const double *var,
 	int			n = d->n;
 	int			p = d->p;
 	int			p2 = 2 * p;
-	CoxTimes	ct;
+	CoxRiskTimes	ct;
 	int			nt;
 	double	   *gk;
 	double	   *risk;
