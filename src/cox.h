@@ -199,6 +199,8 @@ typedef struct CoxFit
  * The rows of one fit, as the final function of cox_fit holds them.  Arrays
  * of n rows; x is row-major (x[i * p + j]) and holds only the signals kept in
  * the fit (a signal left out as collinear is not among the p columns).
+ * Times are those the fit saw: near-tied ones merged as R's timefix merges
+ * them (cox_fit.c), so that concordance and cox.zph see R's times too.
  */
 typedef struct CoxData
 {
