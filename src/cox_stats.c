@@ -67,12 +67,6 @@ cox_key_asc(double v)
 	return (u & UINT64CONST(0x8000000000000000)) ? ~u : u | UINT64CONST(0x8000000000000000);
 }
 
-static inline uint64
-cox_key_desc(double v)
-{
-	return ~cox_key_asc(v);
-}
-
 /*
  * Stable sort of a[0..n) by key, with tmp as scratch of the same size; the
  * result is in a.  Passes over digits on which every key agrees are skipped.
@@ -239,7 +233,7 @@ cox_positive_weights(const CoxData *d, CoxData *buf,
  * Finding them is a binary search per row, and everything after that works
  * on these small integers instead of sorting the rows by time.
  */
-typedef struct CoxTimes
+typedef struct CoxRiskTimes
 {
 	int			ntimes;			/* distinct (stratum, event time) pairs */
 	int			nseg;			/* strata, or 1 when pooled */
@@ -247,7 +241,7 @@ typedef struct CoxTimes
 	double	   *time;			/* ascending within each stratum */
 	int		   *first;			/* per row; first > last: never at risk */
 	int		   *last;
-} CoxTimes;
+} CoxRiskTimes;
 
 /*
  * The first index in time[lo, hi) whose time is > v: a binary search
@@ -283,7 +277,7 @@ cox_upper_bound(const double *time, int lo, int hi, double v)
 #endif
 
 static void
-cox_event_times_merge(const CoxData *d, bool strat, CoxTimes *ct, bool entry)
+cox_event_times_merge(const CoxData *d, bool strat, CoxRiskTimes *ct, bool entry)
 {
 	int			n = d->n;
 	CoxKey	   *r = cox_alloc(n, sizeof(CoxKey));
@@ -328,7 +322,7 @@ cox_event_times_merge(const CoxData *d, bool strat, CoxTimes *ct, bool entry)
 }
 
 static void
-cox_event_times(const CoxData *d, bool pooled, CoxTimes *ct)
+cox_event_times(const CoxData *d, bool pooled, CoxRiskTimes *ct)
 {
 	int			n = d->n;
 	bool		strat = !pooled && d->stratum != NULL && d->nstrata > 1;
@@ -419,7 +413,7 @@ cox_event_times(const CoxData *d, bool pooled, CoxTimes *ct)
 }
 
 static void
-cox_event_times_free(CoxTimes *ct)
+cox_event_times_free(CoxRiskTimes *ct)
 {
 	pfree(ct->seg_start);
 	pfree(ct->time);
@@ -468,43 +462,31 @@ cox_fenwick_prefix(const double *tree, int index)
 	return s;
 }
 
-void
-cox_concordance(const CoxData *data, const double *lp_all,
-				double *concordance, double *std_error)
+/* What the sweep of cox_concordance() carries from group to group */
+typedef struct CoxConcSweep
 {
-	CoxData		buf;
-	const double *lp;
-	const CoxData *d = cox_positive_weights(data, &buf, lp_all, &lp);
-	int			n = d->n;
-	CoxTimes	ct;
+	const CoxData *d;
+	const CoxRiskTimes *ct;
 	int			nt;
-	CoxKey	   *order;
-	CoxKey	   *tmp;
 	double	   *atrisk;			/* Fenwick: range adds, point queries */
 	double	   *events;			/* Fenwick: point adds, range queries */
 	double	   *total_atrisk;	/* weight at risk at each event time */
 	double	   *total_events;	/* cumulated event weight up to each time */
 	double	   *infl_cd;		/* per position: concordant - discordant */
 	double	   *infl_all;		/* per position: concordant + discordant + tied.x */
-	double		conc = 0.0,
-				disc = 0.0,
-				tiedx = 0.0;
-	double		npair,
-				somers,
-				var = 0.0;
-	int			ngroups = 0;
+	double		conc;
+	double		disc;
+	double		tiedx;
+} CoxConcSweep;
 
-	*concordance = NAN;
-	*std_error = NAN;
-	if (n <= 0)
-		return;
+/* The rows by stratum, then linear predictor */
+static CoxKey *
+conc_order(const CoxData *d, const double *lp)
+{
+	int			n = d->n;
+	CoxKey	   *order = cox_alloc(n, sizeof(CoxKey));
+	CoxKey	   *tmp = cox_alloc(n, sizeof(CoxKey));
 
-	cox_event_times(d, false, &ct);
-	nt = ct.ntimes;
-
-	/* the rows by stratum, then linear predictor */
-	order = cox_alloc(n, sizeof(CoxKey));
-	tmp = cox_alloc(n, sizeof(CoxKey));
 	for (int i = 0; i < n; i++)
 	{
 		order[i].row = i;
@@ -518,37 +500,184 @@ cox_concordance(const CoxData *data, const double *lp_all,
 		cox_radix_sort(order, tmp, n);
 	}
 	pfree(tmp);
+	return order;
+}
 
-	/*
-	 * An event's own range stops before its time (ties in time are not
-	 * compared); the totals over every row.
-	 */
-	atrisk = palloc_extended(sizeof(double) * Max(nt, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	events = palloc_extended(sizeof(double) * Max(nt, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	total_atrisk = palloc_extended(sizeof(double) * (nt + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	total_events = palloc_extended(sizeof(double) * (nt + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	for (int i = 0; i < n; i++)
+/*
+ * The trees, empty, and the totals over every row (an event's own range
+ * stops before its time: ties in time are not compared)
+ */
+static void
+conc_sweep_init(CoxConcSweep *sw, const CoxData *d, const CoxRiskTimes *ct)
+{
+	int			nt = ct->ntimes;
+
+	memset(sw, 0, sizeof(*sw));
+	sw->d = d;
+	sw->ct = ct;
+	sw->nt = nt;
+	sw->atrisk = palloc_extended(sizeof(double) * Max(nt, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	sw->events = palloc_extended(sizeof(double) * Max(nt, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	sw->total_atrisk = palloc_extended(sizeof(double) * (nt + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	sw->total_events = palloc_extended(sizeof(double) * (nt + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	for (int i = 0; i < d->n; i++)
 	{
 		double		w = cox_weight(d, i);
-		int			hi = ct.last[i] - (d->event[i] ? 1 : 0);
+		int			hi = ct->last[i] - (d->event[i] ? 1 : 0);
 
-		if (ct.first[i] <= hi)
+		if (ct->first[i] <= hi)
 		{
-			total_atrisk[ct.first[i]] += w;
-			total_atrisk[hi + 1] -= w;
+			sw->total_atrisk[ct->first[i]] += w;
+			sw->total_atrisk[hi + 1] -= w;
 		}
 		if (d->event[i])
-			total_events[ct.last[i] + 1] += w;
+			sw->total_events[ct->last[i] + 1] += w;
 	}
 	for (int k = 1; k <= nt; k++)
 	{
-		total_atrisk[k] += total_atrisk[k - 1];
-		total_events[k] += total_events[k - 1];
+		sw->total_atrisk[k] += sw->total_atrisk[k - 1];
+		sw->total_events[k] += sw->total_events[k - 1];
 	}
+	sw->infl_cd = palloc_extended(sizeof(double) * d->n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	sw->infl_all = palloc_extended(sizeof(double) * d->n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
 
-	infl_cd = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	infl_all = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+/*
+ * One group of rows with the same predictor (positions g0 .. g1 - 1 of
+ * order): below, what the rows of smaller predictor give; the group joins
+ * the trees; then equal (the group itself, when it has more than one row)
+ * and above, into the counts and the per-position influence
+ */
+static inline void
+conc_group(CoxConcSweep *sw, const CoxKey *order, int g0, int g1)
+{
+	const CoxData *d = sw->d;
+	const CoxRiskTimes *ct = sw->ct;
 
+	for (int k = g0; k < g1; k++)
+	{
+		int			i = order[k].row;
+		int			lo = ct->first[i];
+		int			hi = ct->last[i] - (d->event[i] ? 1 : 0);
+
+		sw->infl_cd[k] = d->event[i] ? cox_fenwick_prefix(sw->atrisk, ct->last[i]) : 0.0;
+		sw->infl_all[k] = (lo <= hi) ?
+			cox_fenwick_prefix(sw->events, hi) - cox_fenwick_prefix(sw->events, lo - 1) : 0.0;
+	}
+	for (int k = g0; k < g1; k++)
+	{
+		int			i = order[k].row;
+		double		w = cox_weight(d, i);
+		int			lo = ct->first[i];
+		int			hi = ct->last[i] - (d->event[i] ? 1 : 0);
+
+		if (lo <= hi)
+		{
+			cox_fenwick_add(sw->atrisk, sw->nt, lo, w);
+			cox_fenwick_add(sw->atrisk, sw->nt, hi + 1, -w);
+		}
+		if (d->event[i])
+			cox_fenwick_add(sw->events, sw->nt, ct->last[i], w);
+	}
+	for (int k = g0; k < g1; k++)
+	{
+		int			i = order[k].row;
+		double		w = cox_weight(d, i);
+		int			lo = ct->first[i];
+		int			hi = ct->last[i] - (d->event[i] ? 1 : 0);
+		double		below,
+					equal,
+					above;
+		double		cd = 0.0,
+					all = 0.0;
+
+		if (d->event[i])
+		{
+			int			t = ct->last[i];
+
+			below = sw->infl_cd[k];
+			equal = (g1 - g0 > 1) ? cox_fenwick_prefix(sw->atrisk, t) - below : 0.0;
+			above = sw->total_atrisk[t] - below - equal;
+			sw->conc += w * above;
+			sw->disc += w * below;
+			sw->tiedx += w * equal;
+			cd += above - below;
+			all += above + below + equal;
+		}
+		if (lo <= hi)
+		{
+			below = sw->infl_all[k];
+			equal = (g1 - g0 > 1) ?
+				cox_fenwick_prefix(sw->events, hi) - cox_fenwick_prefix(sw->events, lo - 1) - below : 0.0;
+			above = sw->total_events[hi + 1] - sw->total_events[lo] - below - equal;
+			/* at risk: concordant when the event's predictor is smaller */
+			cd += below - above;
+			all += below + above + equal;
+		}
+		sw->infl_cd[k] = cd;
+		sw->infl_all[k] = all;
+	}
+}
+
+/* The infinitesimal-jackknife variance of Somers' d, summed by cluster */
+static double
+conc_variance(const CoxConcSweep *sw, const CoxKey *order, double somers, double npair)
+{
+	const CoxData *d = sw->d;
+	int			n = d->n;
+	double		var = 0.0;
+
+	if (d->cluster != NULL)
+	{
+		double	   *sum = palloc0(sizeof(double) * Max(d->nclusters, 1));
+
+		for (int i = 0; i < n; i++)
+			if (d->cluster[i] < 0 || d->cluster[i] >= d->nclusters)
+				elog(ERROR, "cox statistics: cluster %d of row %d out of range", d->cluster[i], i);
+
+		for (int k = 0; k < n; k++)
+			sum[d->cluster[order[k].row]] += cox_weight(d, order[k].row) *
+				(sw->infl_cd[k] - somers * sw->infl_all[k]) / npair;
+		for (int c = 0; c < d->nclusters; c++)
+			var += sum[c] * sum[c];
+		pfree(sum);
+	}
+	else
+	{
+		for (int k = 0; k < n; k++)
+		{
+			double		b = cox_weight(d, order[k].row) *
+				(sw->infl_cd[k] - somers * sw->infl_all[k]) / npair;
+
+			var += b * b;
+		}
+	}
+	return var;
+}
+
+void
+cox_concordance(const CoxData *data, const double *lp_all,
+				double *concordance, double *std_error)
+{
+	CoxData		buf;
+	const double *lp;
+	const CoxData *d = cox_positive_weights(data, &buf, lp_all, &lp);
+	int			n = d->n;
+	CoxRiskTimes ct;
+	CoxKey	   *order;
+	CoxConcSweep sw;
+	double		npair,
+				somers;
+	int			ngroups = 0;
+
+	*concordance = NAN;
+	*std_error = NAN;
+	if (n <= 0)
+		return;
+
+	cox_event_times(d, false, &ct);
+	order = conc_order(d, lp);
+	conc_sweep_init(&sw, d, &ct);
 	for (int g0 = 0; g0 < n;)
 	{
 		int			g1 = g0 + 1;
@@ -571,73 +700,7 @@ cox_concordance(const CoxData *data, const double *lp_all,
 		while (g1 < n && lp[order[g1].row] + 0.0 == lp[r0] + 0.0 &&
 			   cox_stratum(d, order[g1].row) == cox_stratum(d, r0))
 			g1++;
-
-		/* below: what the rows of smaller predictor give */
-		for (int k = g0; k < g1; k++)
-		{
-			int			i = order[k].row;
-			int			lo = ct.first[i];
-			int			hi = ct.last[i] - (d->event[i] ? 1 : 0);
-
-			infl_cd[k] = d->event[i] ? cox_fenwick_prefix(atrisk, ct.last[i]) : 0.0;
-			infl_all[k] = (lo <= hi) ?
-				cox_fenwick_prefix(events, hi) - cox_fenwick_prefix(events, lo - 1) : 0.0;
-		}
-		/* the group joins the trees */
-		for (int k = g0; k < g1; k++)
-		{
-			int			i = order[k].row;
-			double		w = cox_weight(d, i);
-			int			lo = ct.first[i];
-			int			hi = ct.last[i] - (d->event[i] ? 1 : 0);
-
-			if (lo <= hi)
-			{
-				cox_fenwick_add(atrisk, nt, lo, w);
-				cox_fenwick_add(atrisk, nt, hi + 1, -w);
-			}
-			if (d->event[i])
-				cox_fenwick_add(events, nt, ct.last[i], w);
-		}
-		/* equal: the group itself, when it has more than one row; above */
-		for (int k = g0; k < g1; k++)
-		{
-			int			i = order[k].row;
-			double		w = cox_weight(d, i);
-			int			lo = ct.first[i];
-			int			hi = ct.last[i] - (d->event[i] ? 1 : 0);
-			double		below,
-						equal,
-						above;
-			double		cd = 0.0,
-						all = 0.0;
-
-			if (d->event[i])
-			{
-				int			t = ct.last[i];
-
-				below = infl_cd[k];
-				equal = (g1 - g0 > 1) ? cox_fenwick_prefix(atrisk, t) - below : 0.0;
-				above = total_atrisk[t] - below - equal;
-				conc += w * above;
-				disc += w * below;
-				tiedx += w * equal;
-				cd += above - below;
-				all += above + below + equal;
-			}
-			if (lo <= hi)
-			{
-				below = infl_all[k];
-				equal = (g1 - g0 > 1) ?
-					cox_fenwick_prefix(events, hi) - cox_fenwick_prefix(events, lo - 1) - below : 0.0;
-				above = total_events[hi + 1] - total_events[lo] - below - equal;
-				/* at risk: concordant when the event's predictor is smaller */
-				cd += below - above;
-				all += below + above + equal;
-			}
-			infl_cd[k] = cd;
-			infl_all[k] = all;
-		}
+		conc_group(&sw, order, g0, g1);
 		g0 = g1;
 		if (++ngroups % 65536 == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -648,43 +711,17 @@ cox_concordance(const CoxData *data, const double *lp_all,
 	 * its Somers' d and influence, then the reversal coxph asks for (which
 	 * only flips signs).
 	 */
-	npair = conc + disc + tiedx;
-	somers = (conc - disc) / npair;
+	npair = sw.conc + sw.disc + sw.tiedx;
+	somers = (sw.conc - sw.disc) / npair;
 	*concordance = 1.0 - (somers + 1.0) / 2.0;
+	*std_error = sqrt(conc_variance(&sw, order, somers, npair) / 4.0);
 
-	if (d->cluster != NULL)
-	{
-		double	   *sum = palloc0(sizeof(double) * Max(d->nclusters, 1));
-
-		for (int i = 0; i < n; i++)
-			if (d->cluster[i] < 0 || d->cluster[i] >= d->nclusters)
-				elog(ERROR, "cox statistics: cluster %d of row %d out of range", d->cluster[i], i);
-
-		for (int k = 0; k < n; k++)
-			sum[d->cluster[order[k].row]] += cox_weight(d, order[k].row) *
-				(infl_cd[k] - somers * infl_all[k]) / npair;
-		for (int c = 0; c < d->nclusters; c++)
-			var += sum[c] * sum[c];
-		pfree(sum);
-	}
-	else
-	{
-		for (int k = 0; k < n; k++)
-		{
-			double		b = cox_weight(d, order[k].row) *
-				(infl_cd[k] - somers * infl_all[k]) / npair;
-
-			var += b * b;
-		}
-	}
-	*std_error = sqrt(var / 4.0);
-
-	pfree(infl_cd);
-	pfree(infl_all);
-	pfree(atrisk);
-	pfree(events);
-	pfree(total_atrisk);
-	pfree(total_events);
+	pfree(sw.infl_cd);
+	pfree(sw.infl_all);
+	pfree(sw.atrisk);
+	pfree(sw.events);
+	pfree(sw.total_atrisk);
+	pfree(sw.total_events);
 	pfree(order);
 	cox_event_times_free(&ct);
 }
@@ -784,11 +821,11 @@ done:
  * entry), minus its mean over the event rows.
  */
 static void
-cox_zph_km(const CoxData *d, const CoxTimes *ct, double *gk)
+cox_zph_km(const CoxData *d, const CoxRiskTimes *ct, double *gk)
 {
 	int			n = d->n;
-	CoxTimes	pooled;
-	const CoxTimes *pt = ct;
+	CoxRiskTimes	pooled;
+	const CoxRiskTimes *pt = ct;
 	double	   *nrisk;
 	double	   *deaths;
 	double		s = 1.0;
@@ -842,7 +879,7 @@ cox_zph_km(const CoxData *d, const CoxTimes *ct, double *gk)
 
 /* rows with a non-empty range, grouped by key (first or last): counting sort */
 static void
-cox_bucket_rows(const CoxTimes *ct, int n, bool by_last, int *start, int *rows)
+cox_bucket_rows(const CoxRiskTimes *ct, int n, bool by_last, int *start, int *rows)
 {
 	memset(start, 0, sizeof(int) * (ct->ntimes + 1));
 	for (int i = 0; i < n; i++)
@@ -859,227 +896,190 @@ cox_bucket_rows(const CoxTimes *ct, int n, bool by_last, int *start, int *rows)
 	start[0] = 0;
 }
 
-void
-cox_zph(const CoxData *data, const double *beta, const double *var,
-		double *chisq, int *df)
+/* What the sweep of cox_zph() carries from event time to event time */
+typedef struct CoxZphSweep
 {
-	CoxData		buf;
-	const CoxData *d = cox_positive_weights(data, &buf, NULL, NULL);
-	int			n = d->n;
-	int			p = d->p;
-	int			p2 = 2 * p;
-	CoxTimes	ct;
-	int			nt;
-	double	   *gk;
-	double	   *risk;
-	double	   *mean;
+	const CoxData *d;
+	int			p;
+	int			p2;
+	const double *mean;			/* the signals' means, to centre them */
+	const double *risk;			/* per row: weight * exp(eta) */
 	double	   *xc;				/* one row's centred signals */
-	double	   *u;
-	double	   *imat;
-	double	   *a,
-			   *a2,
-			   *c,
-			   *c2;
-	int		   *add_start,
-			   *add_rows,
-			   *rem_start = NULL,
-			   *rem_rows = NULL;
-	bool		late = cox_late_entry(d);
-	bool		any_event = false;
+	double	   *u;				/* 2p: score */
+	double	   *imat;			/* 2p x 2p: information, upper triangles */
+	double	   *a;				/* risk set: sum of risk * x */
+	double	   *c;				/* risk set: sum of risk * x x' (lower) */
+	double		denom;			/* risk set: sum of risk */
+	int			nrisk;
+	/* the events of the current time */
+	double	   *a2;
+	double	   *c2;
+	double		denom2;
+	double		deadwt;
+	int			ndead;
+} CoxZphSweep;
 
-	(void) var;					/* R's cox.zph recomputes the information */
-	for (int j = 0; j < p; j++)
+static inline void
+zph_centre(CoxZphSweep *sw, int i)
+{
+	for (int j = 0; j < sw->p; j++)
+		sw->xc[j] = sw->d->x[(Size) i * sw->p + j] - sw->mean[j];
+}
+
+/* An empty risk set: no rounding left over */
+static inline void
+zph_clear(CoxZphSweep *sw)
+{
+	sw->denom = 0.0;
+	memset(sw->a, 0, sizeof(double) * sw->p);
+	memset(sw->c, 0, sizeof(double) * sw->p * sw->p);
+}
+
+/* rows[r0 .. r1 - 1] leave the risk set */
+static inline void
+zph_leave(CoxZphSweep *sw, const int *rows, int r0, int r1)
+{
+	int			p = sw->p;
+
+	for (int r = r0; r < r1; r++)
 	{
-		chisq[j] = NAN;
-		df[j] = 1;
-	}
-	chisq[p] = NAN;
-	df[p] = p;
-	for (int i = 0; i < n; i++)
-		any_event |= d->event[i];
-	if (p == 0 || n == 0 || !any_event)
-		return;
+		int			i = rows[r];
 
-	cox_event_times(d, false, &ct);
-	nt = ct.ntimes;
-	gk = cox_alloc(nt, sizeof(double));
-	cox_zph_km(d, &ct, gk);
-
-	/* signals centred on their (unweighted) means, as R does for accuracy */
-	mean = palloc0(sizeof(double) * p);
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < p; j++)
-			mean[j] += d->x[(Size) i * p + j];
-	for (int j = 0; j < p; j++)
-		mean[j] /= n;
-	risk = cox_alloc(n, sizeof(double));
-	for (int i = 0; i < n; i++)
-	{
-		double		eta = 0.0;
-
-		if (ct.first[i] > ct.last[i])
-			continue;
-		for (int j = 0; j < p; j++)
-			eta += beta[j] * (d->x[(Size) i * p + j] - mean[j]);
-		risk[i] = cox_weight(d, i) * exp(eta);
-	}
-
-	/* rows join the risk sets at their last event time, leave at their first */
-	add_start = cox_alloc(nt + 1, sizeof(int));
-	add_rows = cox_alloc(n, sizeof(int));
-	cox_bucket_rows(&ct, n, true, add_start, add_rows);
-	if (late)
-	{
-		rem_start = cox_alloc(nt + 1, sizeof(int));
-		rem_rows = cox_alloc(n, sizeof(int));
-		cox_bucket_rows(&ct, n, false, rem_start, rem_rows);
-	}
-
-	u = palloc0(sizeof(double) * p2);
-	imat = palloc0(sizeof(double) * p2 * p2);
-	a = palloc0(sizeof(double) * p);
-	a2 = palloc0(sizeof(double) * p);
-	c = palloc0(sizeof(double) * p * p);
-	c2 = palloc0(sizeof(double) * p * p);
-	xc = palloc0(sizeof(double) * p);
-
-#define COX_CENTRED(i) \
-	for (int j_ = 0; j_ < p; j_++) \
-		xc[j_] = d->x[(Size) (i) * p + j_] - mean[j_]
-
-	for (int s = 0; s < ct.nseg; s++)
-	{
-		int			lo = ct.seg_start[s];
-		int			hi = ct.seg_start[s + 1];
-		double		denom = 0.0;
-		int			nrisk = 0;
-
-		memset(a, 0, sizeof(double) * p);
-		memset(c, 0, sizeof(double) * p * p);
-		for (int k = hi - 1; k >= lo; k--)
+		if (r + COX_AHEAD < r1)
 		{
-			double		gt = gk[k];
-			double		denom2 = 0.0;
-			double		deadwt = 0.0;
-			int			ndead = 0;
+			int			ahead = rows[r + COX_AHEAD];
 
-			/* rows whose first event time at risk was the one after k leave */
-			if (late && k + 1 < hi)
-				for (int r = rem_start[k + 1]; r < rem_start[k + 2]; r++)
-				{
-					int			i = rem_rows[r];
-
-					if (r + COX_AHEAD < rem_start[k + 2])
-					{
-						int			ahead = rem_rows[r + COX_AHEAD];
-
-						cox_prefetch(&d->x[(Size) ahead * p]);
-						cox_prefetch(&risk[ahead]);
-					}
-
-					if (--nrisk == 0)
-					{
-						denom = 0.0;
-						memset(a, 0, sizeof(double) * p);
-						memset(c, 0, sizeof(double) * p * p);
-						continue;
-					}
-					COX_CENTRED(i);
-					denom -= risk[i];
-					for (int j = 0; j < p; j++)
-					{
-						a[j] -= risk[i] * xc[j];
-						for (int l = 0; l <= j; l++)
-							c[j * p + l] -= risk[i] * xc[j] * xc[l];
-					}
-				}
-
-			/* rows whose last event time at risk is k join; the events apart */
-			memset(a2, 0, sizeof(double) * p);
-			memset(c2, 0, sizeof(double) * p * p);
-			for (int r = add_start[k]; r < add_start[k + 1]; r++)
-			{
-				int			i = add_rows[r];
-				double		w;
-
-				if (r + COX_AHEAD < add_start[k + 1])
-				{
-					int			ahead = add_rows[r + COX_AHEAD];
-
-					cox_prefetch(&d->x[(Size) ahead * p]);
-					cox_prefetch(&risk[ahead]);
-					cox_prefetch(&d->event[ahead]);
-					if (d->weight)
-						cox_prefetch(&d->weight[ahead]);
-				}
-				w = cox_weight(d, i);
-
-				nrisk++;
-				COX_CENTRED(i);
-				if (d->event[i])
-				{
-					ndead++;
-					deadwt += w;
-					denom2 += risk[i];
-					for (int j = 0; j < p; j++)
-					{
-						u[j] += w * xc[j];
-						u[p + j] += gt * w * xc[j];
-						a2[j] += risk[i] * xc[j];
-						for (int l = 0; l <= j; l++)
-							c2[j * p + l] += risk[i] * xc[j] * xc[l];
-					}
-				}
-				else
-				{
-					denom += risk[i];
-					for (int j = 0; j < p; j++)
-					{
-						a[j] += risk[i] * xc[j];
-						for (int l = 0; l <= j; l++)
-							c[j * p + l] += risk[i] * xc[j] * xc[l];
-					}
-				}
-			}
-
-			/*
-			 * Efron: the events at t leave the denominator in ndead equal
-			 * steps, each carrying the mean weight of the events; Breslow:
-			 * one step with all of them.
-			 */
-			{
-				int			steps = d->efron ? ndead : 1;
-				double		wstep = deadwt / steps;
-
-				for (int r = 0; r < steps; r++)
-				{
-					denom += denom2 / steps;
-					for (int j = 0; j < p; j++)
-					{
-						double		mj;
-
-						a[j] += a2[j] / steps;
-						mj = a[j] / denom;
-						u[j] -= wstep * mj;
-						u[p + j] -= gt * wstep * mj;
-						for (int l = 0; l <= j; l++)
-						{
-							double		v;
-
-							c[j * p + l] += c2[j * p + l] / steps;
-							v = wstep * (c[j * p + l] - mj * a[l]) / denom;
-							imat[l * p2 + j] += v;
-							imat[l * p2 + j + p] += gt * v;
-							imat[(l + p) * p2 + j + p] += gt * gt * v;
-						}
-					}
-				}
-			}
-			if ((k & 0xfff) == 0)
-				CHECK_FOR_INTERRUPTS();
+			cox_prefetch(&sw->d->x[(Size) ahead * p]);
+			cox_prefetch(&sw->risk[ahead]);
+		}
+		if (--sw->nrisk == 0)
+		{
+			zph_clear(sw);
+			continue;
+		}
+		zph_centre(sw, i);
+		sw->denom -= sw->risk[i];
+		for (int j = 0; j < p; j++)
+		{
+			sw->a[j] -= sw->risk[i] * sw->xc[j];
+			for (int l = 0; l <= j; l++)
+				sw->c[j * p + l] -= sw->risk[i] * sw->xc[j] * sw->xc[l];
 		}
 	}
-#undef COX_CENTRED
+}
+
+/*
+ * rows[r0 .. r1 - 1] (their last event time at risk is the current one, of
+ * km-transformed time gt) join the risk set; the events apart, into a2,
+ * c2, and the score
+ */
+static inline void
+zph_join(CoxZphSweep *sw, const int *rows, int r0, int r1, double gt)
+{
+	const CoxData *d = sw->d;
+	int			p = sw->p;
+
+	memset(sw->a2, 0, sizeof(double) * p);
+	memset(sw->c2, 0, sizeof(double) * p * p);
+	sw->denom2 = 0.0;
+	sw->deadwt = 0.0;
+	sw->ndead = 0;
+	for (int r = r0; r < r1; r++)
+	{
+		int			i = rows[r];
+		double		w;
+		double		ri;
+		double	   *av = sw->a;
+		double	   *cv = sw->c;
+
+		if (r + COX_AHEAD < r1)
+		{
+			int			ahead = rows[r + COX_AHEAD];
+
+			cox_prefetch(&d->x[(Size) ahead * p]);
+			cox_prefetch(&sw->risk[ahead]);
+			cox_prefetch(&d->event[ahead]);
+			if (d->weight)
+				cox_prefetch(&d->weight[ahead]);
+		}
+		w = cox_weight(d, i);
+		ri = sw->risk[i];
+		sw->nrisk++;
+		zph_centre(sw, i);
+		if (d->event[i])
+		{
+			sw->ndead++;
+			sw->deadwt += w;
+			sw->denom2 += ri;
+			for (int j = 0; j < p; j++)
+			{
+				sw->u[j] += w * sw->xc[j];
+				sw->u[p + j] += gt * w * sw->xc[j];
+			}
+			av = sw->a2;
+			cv = sw->c2;
+		}
+		else
+			sw->denom += ri;
+		for (int j = 0; j < p; j++)
+		{
+			av[j] += ri * sw->xc[j];
+			for (int l = 0; l <= j; l++)
+				cv[j * p + l] += ri * sw->xc[j] * sw->xc[l];
+		}
+	}
+}
+
+/*
+ * Efron: the events at t leave the denominator in ndead equal steps, each
+ * carrying the mean weight of the events; Breslow: one step with all of
+ * them
+ */
+static inline void
+zph_steps(CoxZphSweep *sw, double gt)
+{
+	int			p = sw->p;
+	int			p2 = sw->p2;
+	int			steps = sw->d->efron ? sw->ndead : 1;
+	double		wstep = sw->deadwt / steps;
+
+	for (int r = 0; r < steps; r++)
+	{
+		sw->denom += sw->denom2 / steps;
+		for (int j = 0; j < p; j++)
+		{
+			double		mj;
+
+			sw->a[j] += sw->a2[j] / steps;
+			mj = sw->a[j] / sw->denom;
+			sw->u[j] -= wstep * mj;
+			sw->u[p + j] -= gt * wstep * mj;
+			for (int l = 0; l <= j; l++)
+			{
+				double		v;
+
+				sw->c[j * p + l] += sw->c2[j * p + l] / steps;
+				v = wstep * (sw->c[j * p + l] - mj * sw->a[l]) / sw->denom;
+				sw->imat[l * p2 + j] += v;
+				sw->imat[l * p2 + j + p] += gt * v;
+				sw->imat[(l + p) * p2 + j + p] += gt * gt * v;
+			}
+		}
+	}
+}
+
+/*
+ * The tests from the score u and information imat (upper triangles) of
+ * the extended model: the global one, then one per signal (the fitted
+ * signals and that signal's g(t) term)
+ */
+static void
+zph_tests(double *imat, double *u, int p, double *chisq)
+{
+	int			p2 = 2 * p;
+	int			m = p + 1;
+	double	   *sub = palloc(sizeof(double) * m * m);
+	double	   *us = palloc0(sizeof(double) * m);
 
 	/* the whole symmetric matrix from its upper triangles */
 	for (int j = 0; j < p; j++)
@@ -1098,27 +1098,135 @@ cox_zph(const CoxData *data, const double *beta, const double *var,
 		u[j] = 0.0;
 
 	chisq[p] = cox_quad_solve(imat, u, p2);
+	for (int j = 0; j < p; j++)
 	{
-		int			m = p + 1;
-		double	   *sub = palloc(sizeof(double) * m * m);
-		double	   *us = palloc0(sizeof(double) * m);
+		for (int r = 0; r < m; r++)
+			for (int q = 0; q < m; q++)
+			{
+				int			rr = r < p ? r : p + j;
+				int			qq = q < p ? q : p + j;
 
-		for (int j = 0; j < p; j++)
-		{
-			for (int r = 0; r < m; r++)
-				for (int q = 0; q < m; q++)
-				{
-					int			rr = r < p ? r : p + j;
-					int			qq = q < p ? q : p + j;
-
-					sub[r * m + q] = imat[rr * p2 + qq];
-				}
-			us[p] = u[p + j];
-			chisq[j] = cox_quad_solve(sub, us, m);
-		}
-		pfree(sub);
-		pfree(us);
+				sub[r * m + q] = imat[rr * p2 + qq];
+			}
+		us[p] = u[p + j];
+		chisq[j] = cox_quad_solve(sub, us, m);
 	}
+	pfree(sub);
+	pfree(us);
+}
+
+/*
+ * Per row, weight * exp(beta' (x - mean)): the signals centred on their
+ * (unweighted) means, as R does for accuracy; into mean (p) and risk (n)
+ */
+static void
+zph_risk(const CoxData *d, const CoxRiskTimes *ct, const double *beta,
+		 double *mean, double *risk)
+{
+	int			n = d->n;
+	int			p = d->p;
+
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < p; j++)
+			mean[j] += d->x[(Size) i * p + j];
+	for (int j = 0; j < p; j++)
+		mean[j] /= n;
+	for (int i = 0; i < n; i++)
+	{
+		double		eta = 0.0;
+
+		if (ct->first[i] > ct->last[i])
+			continue;
+		for (int j = 0; j < p; j++)
+			eta += beta[j] * (d->x[(Size) i * p + j] - mean[j]);
+		risk[i] = cox_weight(d, i) * exp(eta);
+	}
+}
+
+void
+cox_zph(const CoxData *data, const double *beta, const double *var,
+		double *chisq, int *df)
+{
+	CoxData		buf;
+	const CoxData *d = cox_positive_weights(data, &buf, NULL, NULL);
+	int			n = d->n;
+	int			p = d->p;
+	CoxRiskTimes ct;
+	double	   *gk;
+	double	   *mean;
+	double	   *risk;
+	int		   *add_start,
+			   *add_rows,
+			   *rem_start = NULL,
+			   *rem_rows = NULL;
+	bool		late = cox_late_entry(d);
+	bool		any_event = false;
+	CoxZphSweep sw;
+
+	(void) var;					/* R's cox.zph recomputes the information */
+	for (int j = 0; j < p; j++)
+	{
+		chisq[j] = NAN;
+		df[j] = 1;
+	}
+	chisq[p] = NAN;
+	df[p] = p;
+	for (int i = 0; i < n; i++)
+		any_event |= d->event[i];
+	if (p == 0 || n == 0 || !any_event)
+		return;
+
+	cox_event_times(d, false, &ct);
+	gk = cox_alloc(ct.ntimes, sizeof(double));
+	cox_zph_km(d, &ct, gk);
+	mean = palloc0(sizeof(double) * p);
+	risk = cox_alloc(n, sizeof(double));
+	zph_risk(d, &ct, beta, mean, risk);
+
+	/* rows join the risk sets at their last event time, leave at their first */
+	add_start = cox_alloc(ct.ntimes + 1, sizeof(int));
+	add_rows = cox_alloc(n, sizeof(int));
+	cox_bucket_rows(&ct, n, true, add_start, add_rows);
+	if (late)
+	{
+		rem_start = cox_alloc(ct.ntimes + 1, sizeof(int));
+		rem_rows = cox_alloc(n, sizeof(int));
+		cox_bucket_rows(&ct, n, false, rem_start, rem_rows);
+	}
+
+	memset(&sw, 0, sizeof(sw));
+	sw.d = d;
+	sw.p = p;
+	sw.p2 = 2 * p;
+	sw.mean = mean;
+	sw.risk = risk;
+	sw.xc = palloc0(sizeof(double) * p);
+	sw.u = palloc0(sizeof(double) * sw.p2);
+	sw.imat = palloc0(sizeof(double) * sw.p2 * sw.p2);
+	sw.a = palloc0(sizeof(double) * p);
+	sw.a2 = palloc0(sizeof(double) * p);
+	sw.c = palloc0(sizeof(double) * p * p);
+	sw.c2 = palloc0(sizeof(double) * p * p);
+	for (int s = 0; s < ct.nseg; s++)
+	{
+		int			lo = ct.seg_start[s];
+		int			hi = ct.seg_start[s + 1];
+
+		sw.nrisk = 0;
+		zph_clear(&sw);
+		for (int k = hi - 1; k >= lo; k--)
+		{
+			/* rows whose first event time at risk was the one after k leave */
+			if (late && k + 1 < hi)
+				zph_leave(&sw, rem_rows, rem_start[k + 1], rem_start[k + 2]);
+			/* rows whose last event time at risk is k join */
+			zph_join(&sw, add_rows, add_start[k], add_start[k + 1], gk[k]);
+			zph_steps(&sw, gk[k]);
+			if ((k & 0xfff) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+	}
+	zph_tests(sw.imat, sw.u, p, chisq);
 
 	pfree(gk);
 	pfree(mean);
@@ -1130,12 +1238,12 @@ cox_zph(const CoxData *data, const double *beta, const double *var,
 		pfree(rem_start);
 		pfree(rem_rows);
 	}
-	pfree(u);
-	pfree(imat);
-	pfree(a);
-	pfree(a2);
-	pfree(c);
-	pfree(c2);
-	pfree(xc);
+	pfree(sw.u);
+	pfree(sw.imat);
+	pfree(sw.a);
+	pfree(sw.a2);
+	pfree(sw.c);
+	pfree(sw.c2);
+	pfree(sw.xc);
 	cox_event_times_free(&ct);
 }

@@ -437,6 +437,43 @@ def continuous(seed, n):
     return rows
 
 
+def near_ties(seed, n):
+    """Durations k * 0.1 mixed with sum([0.1] * k) (0.3 and
+    0.30000000000000004): one time each for R's coxph (timefix = TRUE, its
+    default), two for a fit that compares doubles exactly."""
+    rnd = random.Random(seed)
+    rows = []
+    for a in range(n):
+        k = rnd.randint(1, 30)
+        t = k * 0.1 if rnd.random() < 0.5 else sum([0.1] * k)
+        rows.append(["", repr(t), "true" if rnd.random() < 0.7 else "false", "",
+                     "ab"[a % 2], f"c{a % 20}", repr(rnd.gauss(0, 1))])
+    return rows
+
+
+def near_ties_counting(seed, n_accounts):
+    """Counting-process rows whose period boundaries are written three ways
+    (k * 0.1, sum([0.1] * k), k / 10): entries near-tie each other and the
+    stop times of other rows, and a row's entry may be an ulp off the stop
+    of the account's previous row; one signal changes every period."""
+    rnd = random.Random(seed)
+    rows = []
+
+    def b(k):
+        return rnd.choice((k * 0.1, sum([0.1] * k), k / 10))
+
+    for a in range(n_accounts):
+        first = rnd.randint(0, 8)
+        last = first + rnd.randint(1, 12)
+        churned = rnd.random() < 0.6
+        x1 = rnd.gauss(0, 1)
+        for k in range(first, last):
+            entry = 0.0 if k == 0 else b(k)
+            rows.append([repr(entry), repr(b(k + 1)), "true" if churned and k == last - 1 else "false", "",
+                         "ab"[a % 2], f"c{a}", repr(x1), repr(round(rnd.gauss(0, 1), 2))])
+    return rows
+
+
 def write(path, rows, p):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -478,6 +515,8 @@ def main():
             "accounts duration 0": (one_per_account(10, 400, zero_durations=True), 2),
             "weeks flags": (account_weeks(11, 300, flags=True), 5),
             "continuous": (continuous(12, 6000), 2),
+            "near ties": (near_ties(13, 200), 1),
+            "near ties counting": (near_ties_counting(14, 150), 2),
         }
         for gname, (rows, p) in generated.items():
             path = os.path.join(tmp, gname.replace(" ", "_") + ".csv")
@@ -514,6 +553,14 @@ def main():
             ("continuous late entry", generated["continuous"], {"entry"}, acc_new, [1.5, 7]),
             ("continuous strata cluster", generated["continuous"], {"entry", "strata", "cluster"},
              acc_new, [3]),
+            ("near ties", generated["near ties"], set(), [(None, [0.5]), (None, [-1.0])],
+             [0.7999999999999999, 0.8, 0.8000000000000002, 1.2]),
+            ("near ties strata cluster breslow", generated["near ties"], {"strata", "cluster", "breslow"},
+             [("a", [0.5]), ("b", [-1.0])], [0.7]),
+            ("near ties counting", generated["near ties counting"], {"entry"}, [(None, [0.5, 1.0])],
+             [0.7999999999999999, 0.8, 2.0]),
+            ("near ties counting strata cluster", generated["near ties counting"], {"entry", "strata", "cluster"},
+             [("a", [0.5, 1.0]), ("b", [-0.5, 0.0])], [0.6]),
             ("accounts 14 strata cluster", generated["accounts 14 strata"], {"strata", "cluster"},
              [("s3", [0.2, 3.0]), ("s11", [0.9, 9.0])], [5, 20]),
         ]
@@ -536,6 +583,16 @@ def main():
         checked += 1
         if not (isinstance(err, str) and "22003" in err):
             failures.append(f"separating signal: expected SQLSTATE 22003, got {err!r}")
+
+        # an entry and a duration that timefix merges: no time at risk is
+        # left (R's coxph: "aeqSurv exception, an interval has effective
+        # length 0")
+        err = psql("\\set VERBOSITY verbose\nSELECT cox_fit(e, d, true, ARRAY[x]) FROM (VALUES "
+                   "(0.3::float8, 0.30000000000000004::float8, 1.0::float8), (0, 1, 2), (0, 2, 0.5)) v(e, d, x)",
+                   check=False)
+        checked += 1
+        if not (isinstance(err, str) and "22023" in err):
+            failures.append(f"entry and duration one time: expected SQLSTATE 22023, got {err!r}")
     finally:
         subprocess.run(["dropdb", "--if-exists", DB], check=False)
 
