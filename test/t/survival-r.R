@@ -61,10 +61,13 @@ for (f in list.files(dir, pattern = "\\.csv$")) {
         tmax <- max(d$duration)
         for (h in c(0.5, tmax / 3, tmax / 2, tmax, tmax * 1.5)) {
             # the restricted mean runs from age 0: survival 3.8 starts it at
-            # the earliest entry (-1 where shifted), 3.5 at min(0, times)
+            # fit$t0, the earliest entry (-1 where shifted); 3.5 at
+            # fit$start.time if set, else min(0, times)
             fm <- fit
-            if (shifted)
+            if (shifted) {
+                fm$t0 <- 0
                 fm$start.time <- 0
+            }
             m <- survival:::survmean(fm, rmean = h)$matrix
             out <- c(out, paste("rmean", num(h), num(m[["rmean"]]), num(m[["se(rmean)"]])))
         }
