@@ -35,6 +35,10 @@ REGRESS     = setup $(FAMILY_TESTS) install
 PG_CFLAGS  ?= -Wall -Wextra
 EXTRA_CLEAN = results regression.diffs regression.out
 
+# every object depends on every header (a dozen small files): a changed
+# struct can never leave a stale object behind
+$(OBJS): $(wildcard src/*.h)
+
 PG_CONFIG  ?= pg_config
 PGXS       := $(wildcard $(shell $(PG_CONFIG) --pgxs 2>/dev/null))
 
