@@ -54,31 +54,13 @@ churn_fit_accum(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		goto done;
 	signals = PG_GETARG_ARRAYTYPE_P(2);
-	if (ARR_NDIM(signals) > 1 || ARR_ELEMTYPE(signals) != FLOAT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("churn_model_fit: signals must be a one-dimensional double precision array, got %d dimensions",
-						ARR_NDIM(signals))));
-	k = ARR_NDIM(signals) == 1 ? ARR_DIMS(signals)[0] : 0;
-	if (k < 1 || k > CHURN_MAX_SIGNALS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("churn_model_fit: signals must have between 1 and %d elements, got %d",
-						CHURN_MAX_SIGNALS, k)));
-	if (st != NULL && k != st->nsignals)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("churn_model_fit: every row must have the same number of signals, got %d and %d",
-						st->nsignals, k)));
+	k = cs_signals_count(FIT_STATE, signals, CHURN_MAX_SIGNALS,
+						 st != NULL ? st->nsignals : -1);
 	/* a row with a NULL signal is left out, as avg() leaves out NULLs */
 	if (ARR_HASNULL(signals))
 		goto done;
 	v = CS_ARR_DOUBLES(signals);
-	for (int j = 0; j < k; j++)
-		if (unlikely(!isfinite(v[j])))
-			ereport(ERROR,
-					(errcode(isnan(v[j]) ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("churn_model_fit: signal %d must be finite, got %g", j + 1, v[j])));
+	cs_signals_finite(FIT_STATE, v, k);
 	if (st == NULL)
 	{
 		st = MemoryContextAllocZero(aggctx, sizeof(ChurnFitState));

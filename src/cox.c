@@ -249,19 +249,7 @@ cox_accum(FunctionCallInfo fcinfo, int form)
 	duration = PG_GETARG_FLOAT8(a);
 	churned = PG_GETARG_BOOL(a + 1);
 	signals = PG_GETARG_ARRAYTYPE_P(a + 2);
-	if (ARR_NDIM(signals) > 1 || ARR_ELEMTYPE(signals) != FLOAT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cox_fit: signals must be a one-dimensional double precision array, got %d dimensions",
-						ARR_NDIM(signals))));
-	k = ARR_NDIM(signals) == 1 ? ARR_DIMS(signals)[0] : 0;
-	if (k < 1 || k > COX_MAX_SIGNALS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cox_fit: signals must have between 1 and %d elements, got %d",
-						COX_MAX_SIGNALS, k)));
-	if (st != NULL && k != st->p)
-		mismatched_signals(st->p, k);
+	k = cs_signals_count(COX_FNAME, signals, COX_MAX_SIGNALS, st != NULL ? st->p : -1);
 	if (form == FORM_FULL)
 	{
 		ties = ties_of(PG_GETARG_TEXT_PP(8));
@@ -272,11 +260,7 @@ cox_accum(FunctionCallInfo fcinfo, int form)
 	if (ARR_HASNULL(signals))
 		goto done;
 	v = CS_ARR_DOUBLES(signals);
-	for (int j = 0; j < k; j++)
-		if (unlikely(!isfinite(v[j])))
-			ereport(ERROR,
-					(errcode(isnan(v[j]) ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("cox_fit: signal %d must be finite, got %g", j + 1, v[j])));
+	cs_signals_finite(COX_FNAME, v, k);
 	cs_require_finite(COX_FNAME, "duration", duration);
 	cs_require_nonnegative(COX_FNAME, "duration", duration);
 	if (form != FORM_SIMPLE)

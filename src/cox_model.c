@@ -882,12 +882,9 @@ model_risk(const CoxModel *m, ArrayType *signals, const char *fname, double *ris
 	if (ARR_HASNULL(signals))
 		return false;
 	v = CS_ARR_DOUBLES(signals);
+	cs_signals_finite(fname, v, k);
 	for (int j = 0; j < k; j++)
 	{
-		if (!isfinite(v[j]))
-			ereport(ERROR,
-					(errcode(isnan(v[j]) ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s: signal %d must be finite, got %g", fname, j + 1, v[j])));
 		if (!isnan(M_COEF(m)[j]))
 			e += M_COEF(m)[j] * (v[j] - M_MEANS(m)[j]);
 	}

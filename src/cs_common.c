@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "cs_common.h"
+#include "catalog/pg_type.h"
 #include "common/int.h"
 #include "common/shortest_dec.h"
 #include "libpq/pqformat.h"
@@ -137,6 +138,40 @@ cs_require_nonnegative(const char *fname, const char *what, double v)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: %s must not be negative, got %g", fname, what, v)));
+}
+
+int
+cs_signals_count(const char *fname, ArrayType *a, int max, int expected)
+{
+	int			k;
+
+	if (ARR_NDIM(a) > 1 || ARR_ELEMTYPE(a) != FLOAT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: signals must be a one-dimensional double precision array, got %d dimensions",
+						fname, ARR_NDIM(a))));
+	k = ARR_NDIM(a) == 1 ? ARR_DIMS(a)[0] : 0;
+	if (k < 1 || k > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: signals must have between 1 and %d elements, got %d",
+						fname, max, k)));
+	if (expected >= 0 && k != expected)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: every row must have the same number of signals, got %d and %d",
+						fname, expected, k)));
+	return k;
+}
+
+void
+cs_signals_finite(const char *fname, const double *v, int k)
+{
+	for (int j = 0; j < k; j++)
+		if (unlikely(!isfinite(v[j])))
+			ereport(ERROR,
+					(errcode(isnan(v[j]) ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: signal %d must be finite, got %g", fname, j + 1, v[j])));
 }
 
 /* The two-sided z value for a confidence level strictly between 0 and 1 */

@@ -16,6 +16,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 
 /*
  * Every stored summary starts with a varlena header followed by this
@@ -359,6 +360,16 @@ extern bool cs_merge_nulls(FunctionCallInfo fcinfo, const CsSummaryType *type,
 	((const double *) ((const char *) (a) + \
 					   (ARR_HASNULL(a) ? (Size) (a)->dataoffset : \
 						(Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(a)))))
+
+/*
+ * The signals argument of a model's aggregate: a one-dimensional double
+ * precision array of 1..max elements and, when expected >= 0, of expected
+ * elements (the length of the rows before it).  Returns the number of
+ * elements; other shapes are refused with fname's name.
+ * cs_signals_finite() then refuses a NaN or infinite element of v[0..k-1].
+ */
+extern int	cs_signals_count(const char *fname, ArrayType *a, int max, int expected);
+extern void cs_signals_finite(const char *fname, const double *v, int k);
 
 /*
  * Cholesky factorization L L' of a symmetric n x n matrix (row-major), in
