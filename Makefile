@@ -35,10 +35,6 @@ REGRESS     = setup $(FAMILY_TESTS) install
 PG_CFLAGS  ?= -Wall -Wextra
 EXTRA_CLEAN = results regression.diffs regression.out
 
-# every object depends on every header (a dozen small files): a changed
-# struct can never leave a stale object behind
-$(OBJS): $(wildcard src/*.h)
-
 PG_CONFIG  ?= pg_config
 PGXS       := $(wildcard $(shell $(PG_CONFIG) --pgxs 2>/dev/null))
 
@@ -46,6 +42,11 @@ ifneq ($(PGXS),)
 include $(PGXS)
 
 all: $(INSTALL_SQL)
+
+# every object depends on every header (a dozen small files): a changed
+# struct can never leave a stale object behind (after PGXS's rules, so that
+# `make` alone still builds all, not the first object)
+$(OBJS): $(wildcard src/*.h)
 endif
 
 # Regenerated on every build (but rewritten only when it changes), so that a
