@@ -38,6 +38,7 @@ BEGIN
 	FROM nps_responses
 	WHERE ingest_xid >= lo AND ingest_xid < hi AND score IS NOT NULL
 	GROUP BY 1, 2
+	ORDER BY 1, 2     -- keys in one order: no deadlock with another upsert
 	ON CONFLICT (day, account_id) DO UPDATE SET nps = t.nps + EXCLUDED.nps;
 	GET DIAGNOSTICS merged = ROW_COUNT;
 	UPDATE summary_watermarks SET done_below = hi WHERE summary = 'nps_daily';
@@ -57,6 +58,7 @@ BEGIN
 	FROM csat_responses
 	WHERE ingest_xid >= lo AND ingest_xid < hi AND score IS NOT NULL
 	GROUP BY 1, 2
+	ORDER BY 1, 2     -- keys in one order: no deadlock with another upsert
 	ON CONFLICT (day, account_id) DO UPDATE SET csat = t.csat + EXCLUDED.csat;
 	GET DIAGNOSTICS merged = ROW_COUNT;
 	UPDATE summary_watermarks SET done_below = hi WHERE summary = 'csat_daily';

@@ -64,6 +64,7 @@ echo "pg_cron $(q -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_cr
 # answers of a transaction still open while pg_cron runs: held back by the
 # watermark, merged by a later run once committed
 coproc open_tx { psql -X -q -v ON_ERROR_STOP=1; }
+open_tx_pid=$open_tx_PID    # bash unsets open_tx_PID once it has reaped the coprocess
 echo "BEGIN; INSERT INTO nps_responses SELECT account_id, responded_on, 0 FROM nps_responses WHERE responded_on = '2026-10-01';" >&"${open_tx[1]}"
 for i in $(seq 1 50); do
 	[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND backend_xid IS NOT NULL")" = 1 ] && break
@@ -94,7 +95,7 @@ raw_committed=$(q -c "SELECT count(*) FROM nps_responses WHERE responded_on = '2
 [ "$held" = "$raw_committed" ] || { echo "2026-10-01 holds $held answers, $raw_committed committed" >&2; exit 1; }
 echo "COMMIT;" >&"${open_tx[1]}"
 exec {open_tx[1]}>&-
-wait "$open_tx_PID"
+wait "$open_tx_pid"
 waited=$(wait_runs "$(q -c 'SELECT clock_timestamp()')")
 q -c "SELECT cron.unschedule(jobid) FROM cron.job" >/dev/null
 echo "the answers of a transaction open during the first run: merged by the next, after ${waited} s"

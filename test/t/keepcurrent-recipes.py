@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # The recipes of docs/keeping-current.md (keepcurrent-types, -append, -check,
-# -corrections, -realtime, -alerts), extracted by test/recipes/from-readme and
+# -corrections, -realtime, -realtime-upsert, -alerts), extracted by test/recipes/from-readme and
 # run as the page writes them on the demo data: the result rows the page
 # prints are what they return, in order.  Then the kept tables are put
 # through new, back-dated, corrected, moved and deleted rows, an insert
@@ -16,7 +16,7 @@ import time
 
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 DB = 'keepcurrent_recipes'
-RECIPES = ['types', 'append', 'check', 'corrections', 'realtime', 'alerts']
+RECIPES = ['types', 'append', 'check', 'corrections', 'realtime', 'realtime-upsert', 'alerts']
 failed = False
 
 
@@ -178,12 +178,29 @@ COPY csat_responses (account_id, answered_on, score) FROM stdin;
 17	2026-10-30	5
 \\.
 """)
-csat_diff = q1("""
-SELECT count(*) FROM csat_daily k
-FULL JOIN (SELECT answered_on AS day, account_id, csat_agg(score) AS csat FROM csat_responses
-           WHERE score IS NOT NULL GROUP BY 1, 2) f USING (day, account_id)
+CSAT_RECOMPUTE = """SELECT answered_on AS day, account_id, csat_agg(score) AS csat FROM csat_responses
+                    WHERE score IS NOT NULL GROUP BY 1, 2"""
+
+
+def csat_daily_diff(kept):
+    return q1("SELECT count(*) FROM %s k FULL JOIN (%s) f USING (day, account_id) "
+              "WHERE k.csat::text IS DISTINCT FROM f.csat::text" % (kept, CSAT_RECOMPUTE))
+
+
+view_before = csat_daily_diff('csat_daily_now')
+deltas = q1('SELECT count(*) FROM csat_daily_delta')
+q1('SELECT compact_csat_daily()')
+csat_diff = csat_daily_diff('csat_daily')
+say(view_before == '0' and int(deltas) > 0 and q1('SELECT count(*) FROM csat_daily_delta') == '0'
+    and csat_daily_diff('csat_daily_now') == '0',
+    'csat_daily_now (keyed table + %s deltas) equals a full recompute before the compaction, and after it '
+    'csat_daily alone does, with no delta left' % deltas)
+monthly_diff = q1("""
+SELECT count(*) FROM csat_monthly k
+FULL JOIN (SELECT date_trunc('month', answered_on)::date AS month, account_id, csat_agg(score) AS csat
+           FROM csat_responses WHERE score IS NOT NULL GROUP BY 1, 2) f USING (month, account_id)
 WHERE k.csat::text IS DISTINCT FROM f.csat::text""")
-say(csat_diff == '0', 'csat_daily kept by the trigger equals a full recompute after more batches and a COPY')
+say(monthly_diff == '0', 'csat_monthly kept by the upsert trigger equals a full recompute after more batches and a COPY')
 
 # alerts: the kept health table equals a recompute (accessors to 1e-12);
 # a band that falls in a new month is alerted once; runs without news send
