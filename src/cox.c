@@ -31,32 +31,36 @@
 
 /* ---------- distinct stratum and cluster names ---------- */
 
-typedef struct CoxNameKey
-{
-	const char *s;
-	int32		len;
-} CoxNameKey;
-
+/* a slot of the table: a name's number, its text in the names' area */
 typedef struct CoxNameEntry
 {
-	CoxNameKey	key;
 	int32		id;
 	uint32		hash;
 	char		status;
 } CoxNameEntry;
 
 static inline uint32
-cox_name_hash(CoxNameKey k)
+cox_name_hash(const CoxNames *nm, int32 id)
 {
-	return hash_bytes((const unsigned char *) k.s, k.len);
+	return hash_bytes((const unsigned char *) nm->text + nm->off[id],
+					  nm->off[id + 1] - nm->off[id] - 1);
+}
+
+static inline bool
+cox_name_equal(const CoxNames *nm, int32 a, int32 b)
+{
+	uint32		la = nm->off[a + 1] - nm->off[a];
+
+	return la == nm->off[b + 1] - nm->off[b] &&
+		memcmp(nm->text + nm->off[a], nm->text + nm->off[b], la) == 0;
 }
 
 #define SH_PREFIX		cox_names
 #define SH_ELEMENT_TYPE	CoxNameEntry
-#define SH_KEY_TYPE		CoxNameKey
-#define SH_KEY			key
-#define SH_HASH_KEY(tb, k)	cox_name_hash(k)
-#define SH_EQUAL(tb, a, b)	((a).len == (b).len && memcmp((a).s, (b).s, (a).len) == 0)
+#define SH_KEY_TYPE		int32
+#define SH_KEY			id
+#define SH_HASH_KEY(tb, k)	cox_name_hash((const CoxNames *) (tb)->private_data, k)
+#define SH_EQUAL(tb, a, b)	cox_name_equal((const CoxNames *) (tb)->private_data, a, b)
 #define SH_STORE_HASH
 #define SH_GET_HASH(tb, a)	((a)->hash)
 #define SH_SCOPE		static inline
@@ -68,57 +72,60 @@ cox_name_hash(CoxNameKey k)
 static void
 names_init(MemoryContext ctx, CoxNames *nm)
 {
-	nm->ht = cox_names_create(ctx, 8, NULL);
+	nm->ht = cox_names_create(ctx, 8, nm);
 	nm->cap = 8;
 	nm->n = 0;
 	nm->null_id = -1;
-	nm->name = MemoryContextAlloc(ctx, sizeof(char *) * nm->cap);
-	nm->len = MemoryContextAlloc(ctx, sizeof(int32) * nm->cap);
+	nm->off = MemoryContextAlloc(ctx, sizeof(uint32) * (nm->cap + 1));
+	nm->off[0] = 0;
+	nm->text_cap = 64;
+	nm->text = MemoryContextAlloc(ctx, nm->text_cap);
 }
 
-/* The number of a name (s NULL: the NULL name), added if new */
+/*
+ * The number of a name (s NULL: the NULL name), added if new: the name is
+ * put after the last one as if it were new, the table looks it up or takes
+ * it, and a name already there leaves the area as it was.
+ */
 static int32
-names_id(MemoryContext ctx, CoxNames *nm, const char *s, int32 len)
+names_id(CoxNames *nm, const char *s, int32 len)
 {
 	CoxNameEntry *e;
-	CoxNameKey	k;
+	uint32		end = nm->off[nm->n];
 	bool		found;
-	char	   *copy = NULL;
 
 	if (s == NULL && nm->null_id >= 0)
 		return nm->null_id;
-	if (s != NULL)
-	{
-		k.s = s;
-		k.len = len;
-		e = cox_names_lookup(nm->ht, k);
-		if (e != NULL)
-			return e->id;
-	}
-	if (nm->n == PG_INT32_MAX / 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("cox_fit: too many distinct strata or clusters")));
 	if (nm->n == nm->cap)
 	{
+		if (nm->n >= PG_INT32_MAX / 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("cox_fit: too many distinct strata or clusters")));
 		nm->cap *= 2;
-		nm->name = repalloc_huge(nm->name, sizeof(char *) * nm->cap);
-		nm->len = repalloc_huge(nm->len, sizeof(int32) * nm->cap);
+		nm->off = repalloc_huge(nm->off, sizeof(uint32) * ((Size) nm->cap + 1));
 	}
-	if (s != NULL)
+	if (s == NULL)
 	{
-		copy = MemoryContextAlloc(ctx, len + 1);
-		memcpy(copy, s, len);
-		copy[len] = '\0';
-		k.s = copy;
-		k.len = len;
-		e = cox_names_insert(nm->ht, k, &found);
-		e->id = nm->n;
-	}
-	else
 		nm->null_id = nm->n;
-	nm->name[nm->n] = copy;
-	nm->len[nm->n] = len;
+		nm->off[nm->n + 1] = end;
+		return nm->n++;
+	}
+	if ((Size) len + 1 > MaxAllocSize - end)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cox_fit: the stratum and cluster names of a group exceed 1 GB")));
+	if (end + len + 1 > nm->text_cap)
+	{
+		nm->text_cap = (uint32) Min(Max((Size) nm->text_cap * 2, (Size) end + len + 1), MaxAllocSize);
+		nm->text = repalloc(nm->text, nm->text_cap);
+	}
+	memcpy(nm->text + end, s, len);
+	nm->text[end + len] = '\0';
+	nm->off[nm->n + 1] = end + len + 1;
+	e = cox_names_insert(nm->ht, nm->n, &found);
+	if (found)
+		return e->id;
 	return nm->n++;
 }
 
@@ -289,26 +296,25 @@ cox_accum(FunctionCallInfo fcinfo, int form)
 	if (form == FORM_FULL)
 	{
 		if (PG_ARGISNULL(6))
-			stratum = names_id(aggctx, &st->strata, NULL, 0);
+			stratum = names_id(&st->strata, NULL, 0);
 		else
 		{
 			text	   *t = PG_GETARG_TEXT_PP(6);
 
-			stratum = names_id(aggctx, &st->strata, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+			stratum = names_id(&st->strata, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 		}
 		if (!PG_ARGISNULL(7))
 		{
 			text	   *t = PG_GETARG_TEXT_PP(7);
 
-			cluster = names_id(aggctx, &st->clusters, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+			cluster = names_id(&st->clusters, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 		}
 	}
 	state_reserve(aggctx, st, 1);
 	row = st->rows + st->nrows * st->width;
 	row[R_ENTRY] = entry;
 	row[R_DUR] = duration + 0.0;
-	row[R_WEIGHT] = weight;
-	row[R_EVENT] = churned ? 1.0 : 0.0;
+	row[R_WEIGHT] = churned ? -weight : weight;
 	memcpy(row + R_X, v, k * sizeof(double));
 	if (form == FORM_FULL)
 		row_set_ids(row + R_X + k, stratum, cluster);
@@ -356,13 +362,21 @@ state_append(MemoryContext ctx, CoxFitState *a, const CoxFitState *b)
 	{
 		smap = palloc(sizeof(int32) * Max(b->strata.n, 1));
 		for (int i = 0; i < b->strata.n; i++)
-			smap[i] = names_id(ctx, &a->strata, b->strata.name[i], b->strata.len[i]);
+		{
+			int32		len;
+			const char *s = cox_name(&b->strata, i, &len);
+
+			smap[i] = names_id(&a->strata, s, len);
+		}
 		cmap = palloc(sizeof(int32) * Max(b->clusters.n, 1));
 		for (int i = 0; i < b->clusters.n; i++)
 		{
+			int32		len;
+			const char *s = cox_name(&b->clusters, i, &len);
+
 			if ((i & 0xFFFF) == 0xFFFF)
 				CHECK_FOR_INTERRUPTS();
-			cmap[i] = names_id(ctx, &a->clusters, b->clusters.name[i], b->clusters.len[i]);
+			cmap[i] = names_id(&a->clusters, s, len);
 		}
 	}
 	dst = a->rows + a->nrows * a->width;
@@ -429,9 +443,12 @@ names_send(StringInfo buf, const CoxNames *nm)
 	pq_sendint32(buf, nm->n);
 	for (int i = 0; i < nm->n; i++)
 	{
-		pq_sendint32(buf, nm->name[i] == NULL ? -1 : nm->len[i]);
-		if (nm->name[i] != NULL)
-			pq_sendbytes(buf, nm->name[i], nm->len[i]);
+		int32		len;
+		const char *s = cox_name(nm, i, &len);
+
+		pq_sendint32(buf, s == NULL ? -1 : len);
+		if (s != NULL)
+			pq_sendbytes(buf, s, len);
 	}
 }
 
@@ -452,7 +469,7 @@ names_recv(MemoryContext ctx, StringInfo buf, CoxNames *nm)
 			state_fail("Bad name length.");
 		if (len >= 0)
 			s = pq_getmsgbytes(buf, len);
-		if (names_id(ctx, nm, s, Max(len, 0)) != i)
+		if (names_id(nm, s, Max(len, 0)) != i)
 			state_fail("Names must be distinct.");
 	}
 }
@@ -558,9 +575,8 @@ cox_fit_deserialize(PG_FUNCTION_ARGS)
 		}
 		if (row[R_ENTRY] < 0 || row[R_DUR] < 0 ||
 			(row[R_ENTRY] > 0 && !(row[R_ENTRY] < row[R_DUR])) ||
-			!(row[R_WEIGHT] > 0) ||
-			(row[R_EVENT] != 0.0 && row[R_EVENT] != 1.0) ||
-			(form != FORM_FULL && row[R_WEIGHT] != 1.0) ||
+			!(row_weight(row) > 0) ||
+			(form != FORM_FULL && row_weight(row) != 1.0) ||
 			(form == FORM_SIMPLE && row[R_ENTRY] != 0.0))
 			state_fail("A row is out of range.");
 		if (form == FORM_FULL)

@@ -24,6 +24,8 @@
 
 #include "postgres.h"
 
+#include <math.h>
+
 #include "cs_common.h"
 #include "fmgr.h"
 
@@ -32,14 +34,29 @@
 #define COX_MAX_SIGNALS 100
 #define COX_MAX_ITER 100
 #define COX_EPS 1e-12			/* relative change of the log-likelihood */
-#define COX_STATE_VERSION 1
+#define COX_STATE_VERSION 2		/* 2 (1.3): the event in the weight's sign */
 
-/* rows of the state: entry, duration, weight, event, signals[, ids] */
+/*
+ * Rows of the state: entry, duration, weight, signals[, ids].  Weights kept
+ * are > 0 (rows of weight 0 add nothing and are not kept), so the weight's
+ * sign carries the event: negative for a churn (row_weight, row_event).
+ */
 #define R_ENTRY 0
 #define R_DUR 1
 #define R_WEIGHT 2
-#define R_EVENT 3
-#define R_X 4
+#define R_X 3
+
+static inline double
+row_weight(const double *row)
+{
+	return fabs(row[R_WEIGHT]);
+}
+
+static inline bool
+row_event(const double *row)
+{
+	return row[R_WEIGHT] < 0;
+}
 
 #define FORM_SIMPLE 1			/* (duration, churned, signals) */
 #define FORM_COUNTING 2			/* (entry, duration, churned, signals) */
@@ -50,18 +67,35 @@
 #define TIES_EFRON 1
 
 /*
- * Names by number (a NULL name is the SQL NULL stratum), and the table from
- * name to number.
+ * Names by number (a NULL name is the SQL NULL stratum) and the table from
+ * name to number.  The names' bytes lie one after another in one area, each
+ * with its '\0', name i at text + off[i] (off[n] is the end); the table
+ * holds numbers only, comparing their text in the area: a distinct name
+ * costs its text, 4 bytes of offset and a 12-byte table slot.
  */
 typedef struct CoxNames
 {
 	struct cox_names_hash *ht;	/* cox.c's simplehash */
-	char	  **name;
-	int32	   *len;
+	char	   *text;
+	uint32	   *off;			/* n + 1 offsets into text */
 	int32		n;
-	int32		cap;
+	int32		cap;			/* offsets allocated: cap + 1 */
+	uint32		text_cap;
 	int32		null_id;		/* number of the NULL name, or -1 */
 } CoxNames;
+
+/* Name i and its length; NULL for the NULL name */
+static inline const char *
+cox_name(const CoxNames *nm, int32 i, int32 *len)
+{
+	if (i == nm->null_id)
+	{
+		*len = 0;
+		return NULL;
+	}
+	*len = (int32) (nm->off[i + 1] - nm->off[i] - 1);
+	return nm->text + nm->off[i];
+}
 
 /*
  * The running state of cox_fit: nrows rows of width doubles each (see
@@ -185,6 +219,7 @@ typedef struct CoxFit
 	double	   *w2;
 	double	   *x2;
 	int		   *sstart2;
+	double	   *r2;				/* work: exp of x2's linear predictor */
 	/* work */
 	double	   *eta;
 	double	   *r;

@@ -165,10 +165,11 @@ static const CoxNames *sort_names;
 static int
 name_order_cmp(const void *a, const void *b)
 {
-	int32		i = *(const int32 *) a;
-	int32		j = *(const int32 *) b;
+	int32		len;
+	const char *s = cox_name(sort_names, *(const int32 *) a, &len);
+	const char *t = cox_name(sort_names, *(const int32 *) b, &len);
 
-	return strcmp_nullable(sort_names->name[i], sort_names->name[j]);
+	return strcmp_nullable(s, t);
 }
 
 /* ---------- R's timefix ---------- */
@@ -368,37 +369,26 @@ fit_strata(CoxRun *r)
 
 /*
  * The weighted means and R's scale (1 / weighted mean absolute deviation),
- * which the fit centres and scales on; R's fit$means, the plain column
- * means.  One pass over the rows for each.
+ * which the fit centres and scales on, and R's fit$means, the plain column
+ * means: one pass for the means, one for the deviations.  Only fit$means
+ * is reported, so only its sums are compensated: the fit is the same at any
+ * centre and scale, which only keep its numbers near 1.
  */
 static void
 fit_centre(CoxRun *r)
 {
 	const CoxFitState *st = r->st;
 	int			p = r->p;
-	CsSum	   *msum = palloc0(sizeof(CsSum) * 2 * p);
-	CsSum		wsum = {0, 0};
+	CsSum	   *usum = palloc0(sizeof(CsSum) * p);
+	double	   *wx = palloc0(sizeof(double) * p);
+	double	   *dev = palloc0(sizeof(double) * p);
+	double		wsum = 0;
 	bool	   *nocenter = palloc(sizeof(bool) * p);
 
 	r->means = palloc(sizeof(double) * p);
 	r->umeans = palloc(sizeof(double) * p);
 	r->scale = palloc(sizeof(double) * p);
 	r->whole = true;
-	for (int i = 0; i < r->n; i++)
-	{
-		const double *row = st->rows + (Size) i * st->width;
-		double		w = row[R_WEIGHT];
-
-		cs_sum_add(&wsum, w);
-		if (w != floor(w))
-			r->whole = false;
-		for (int j = 0; j < p; j++)
-		{
-			cs_sum_add(&msum[j], w * row[R_X + j]);
-			cs_sum_add(&msum[p + j], row[R_X + j]);
-		}
-	}
-
 	/*
 	 * R leaves a signal whose values are all -1, 0 or 1 uncentred and
 	 * unscaled, and reports its mean as 0 (coxph's nocenter)
@@ -407,32 +397,39 @@ fit_centre(CoxRun *r)
 		nocenter[j] = true;
 	for (int i = 0; i < r->n; i++)
 	{
-		const double *row = st->rows + (Size) i * st->width + R_X;
+		const double *row = st->rows + (Size) i * st->width;
+		const double *x = row + R_X;
+		double		w = row_weight(row);
 
+		wsum += w;
+		if (w != floor(w))
+			r->whole = false;
 		for (int j = 0; j < p; j++)
-			if (row[j] != 0 && row[j] != 1 && row[j] != -1)
+		{
+			wx[j] += w * x[j];
+			cs_sum_add(&usum[j], x[j]);
+			if (x[j] != 0 && x[j] != 1 && x[j] != -1)
 				nocenter[j] = false;
+		}
 	}
 	for (int j = 0; j < p; j++)
 	{
-		r->means[j] = nocenter[j] ? 0 : cs_sum_value(&msum[j]) / cs_sum_value(&wsum);
-		r->umeans[j] = nocenter[j] ? 0 : cs_sum_value(&msum[p + j]) / r->n;
+		r->means[j] = nocenter[j] ? 0 : wx[j] / wsum;
+		r->umeans[j] = nocenter[j] ? 0 : cs_sum_value(&usum[j]) / r->n;
 	}
-	memset(msum, 0, sizeof(CsSum) * p);
 	for (int i = 0; i < r->n; i++)
 	{
 		const double *row = st->rows + (Size) i * st->width;
+		double		w = row_weight(row);
 
 		for (int j = 0; j < p; j++)
-			cs_sum_add(&msum[j], row[R_WEIGHT] * fabs(row[R_X + j] - r->means[j]));
+			dev[j] += w * fabs(row[R_X + j] - r->means[j]);
 	}
 	for (int j = 0; j < p; j++)
-	{
-		double		v = cs_sum_value(&msum[j]);
-
-		r->scale[j] = v > 0 && !nocenter[j] ? cs_sum_value(&wsum) / v : 1.0;
-	}
-	pfree(msum);
+		r->scale[j] = dev[j] > 0 && !nocenter[j] ? wsum / dev[j] : 1.0;
+	pfree(usum);
+	pfree(wx);
+	pfree(dev);
 	pfree(nocenter);
 }
 
@@ -497,8 +494,8 @@ fit_sort_durations(CoxRun *r, const CoxTimefix *tfix, CoxSortItem *items, CoxSor
 		f->entry[k] = row[R_ENTRY] > 0 ? cox_timefix_map(tfix, row[R_ENTRY]) : 0.0;
 		if (unlikely(row[R_ENTRY] > 0 && !(f->entry[k] < f->dur[k])))
 			cox_zero_interval(row[R_ENTRY], row[R_DUR]);
-		f->w[k] = row[R_WEIGHT];
-		f->ev[k] = row[R_EVENT] != 0;
+		f->w[k] = row_weight(row);
+		f->ev[k] = row_event(row);
 		f->stratum[k] = items[k].stratum;
 		if (st->form == FORM_FULL)
 			row_get_ids(row + R_X + p, &s, &c);
@@ -578,6 +575,7 @@ fit_rows(CoxRun *r)
 	pfree(sorttmp);
 	f->eta = palloc_extended(sizeof(double) * r->n, MCXT_ALLOC_HUGE);
 	f->r = palloc_extended(sizeof(double) * r->n, MCXT_ALLOC_HUGE);
+	f->r2 = palloc_extended(sizeof(double) * Max(f->n2, 1), MCXT_ALLOC_HUGE);
 	f->s1 = palloc(sizeof(double) * p);
 	f->s2 = palloc(sizeof(double) * p * p);
 	f->d1 = palloc(sizeof(double) * p);
@@ -886,6 +884,8 @@ fit_baseline(const CoxRun *r, CoxModel *m)
 	{
 		int32		cnt = 0;
 		double		h = 0;
+		int32		len;
+		const char *name;
 
 		for (; k < r->tm.n && r->tm.stratum[k] == s; k++)
 		{
@@ -895,13 +895,12 @@ fit_baseline(const CoxRun *r, CoxModel *m)
 			cnt++;
 		}
 		M_STIMES(m)[s] = cnt;
-		if (st->form == FORM_FULL && st->strata.name[r->sorder[s]] != NULL)
+		name = st->form == FORM_FULL ? cox_name(&st->strata, r->sorder[s], &len) : NULL;
+		if (name != NULL)
 		{
-			int32		i = r->sorder[s];
-
 			*nm++ = 0;
-			memcpy(nm, st->strata.name[i], st->strata.len[i] + 1);
-			nm += st->strata.len[i] + 1;
+			memcpy(nm, name, len + 1);
+			nm += len + 1;
 		}
 		else
 			*nm++ = 1;
@@ -923,9 +922,9 @@ fit_model(const CoxRun *r)
 	if (st->form == FORM_FULL)
 		for (int s = 0; s < r->nstrata; s++)
 		{
-			int32		k = r->sorder[s];
+			int32		len;
 
-			names_len += 1 + (st->strata.name[k] ? st->strata.len[k] + 1 : 0);
+			names_len += 1 + (cox_name(&st->strata, r->sorder[s], &len) ? len + 1 : 0);
 		}
 	else
 		names_len = 1;
@@ -992,7 +991,7 @@ cox_fit_model(const CoxFitState *st)
 	r.p = st->p;
 	r.n = (int) st->nrows;
 	for (int i = 0; i < r.n; i++)
-		r.nevent += st->rows[(Size) i * st->width + R_EVENT] != 0;
+		r.nevent += row_event(st->rows + (Size) i * st->width);
 	if (r.nevent == 0)
 		return NULL;
 	fit_strata(&r);
