@@ -201,9 +201,97 @@ cox_sort_times(double *v, double *tmp, int64 n)
 }
 
 /*
+ * A set of times (their bits), while they are few: whole periods (days,
+ * weeks, months) give a few hundred distinct times for millions of rows.
+ */
+#define COX_FEW_TIMES 16384
+
+typedef struct CoxTimeEntry
+{
+	uint64		bits;
+	char		status;
+} CoxTimeEntry;
+
+static inline uint32
+cox_time_hash(uint64 bits)
+{
+	double		t;
+
+	memcpy(&t, &bits, sizeof(t));
+	return cs_hash_double(t, 0);
+}
+
+#define SH_PREFIX		cox_tset
+#define SH_ELEMENT_TYPE	CoxTimeEntry
+#define SH_KEY_TYPE		uint64
+#define SH_KEY			bits
+#define SH_HASH_KEY(tb, k)	cox_time_hash(k)
+#define SH_EQUAL(tb, a, b)	((a) == (b))
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "cs_simplehash.h"
+
+static inline bool
+cox_tset_add(cox_tset_hash *set, double t)
+{
+	uint64		bits;
+	bool		found;
+
+	memcpy(&bits, &t, sizeof(bits));
+	cox_tset_insert(set, bits, &found);
+	return set->members <= COX_FEW_TIMES;
+}
+
+/*
+ * The times of the rows (durations, and entries after 0) into *v, each
+ * once when they are few (then a set finds them), else all of them; returns
+ * how many.
+ */
+static int64
+cox_times_collect(const CoxFitState *st, double **v)
+{
+	cox_tset_hash *set = cox_tset_create(CurrentMemoryContext, 256, NULL);
+	bool		few = true;
+	int64		m = 0;
+
+	for (int64 i = 0; i < st->nrows && few; i++)
+	{
+		const double *row = st->rows + (Size) i * st->width;
+
+		few = cox_tset_add(set, row[R_DUR]) &&
+			(!(row[R_ENTRY] > 0) || cox_tset_add(set, row[R_ENTRY]));
+	}
+	if (few)
+	{
+		cox_tset_iterator it;
+		CoxTimeEntry *e;
+
+		*v = palloc(sizeof(double) * Max(set->members, 1));
+		cox_tset_start_iterate(set, &it);
+		while ((e = cox_tset_iterate(set, &it)) != NULL)
+			memcpy(&(*v)[m++], &e->bits, sizeof(double));
+		cox_tset_destroy(set);
+		return m;
+	}
+	cox_tset_destroy(set);
+	*v = palloc_extended(sizeof(double) * Max(2 * st->nrows, 1), MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < st->nrows; i++)
+	{
+		const double *row = st->rows + (Size) i * st->width;
+
+		(*v)[m++] = row[R_DUR];
+		if (row[R_ENTRY] > 0)
+			(*v)[m++] = row[R_ENTRY];
+	}
+	return m;
+}
+
+/*
  * The distinct times of the rows and what each stands for; false (and tf
  * left empty) when no two are near-tied, as aeqSurv then returns the times
- * unchanged.  One sort of the times: O(n log n) with a radix sort's n.
+ * unchanged.  One sort of the times (of the distinct ones when they are
+ * few): O(n log n) with a radix sort's n.
  */
 static bool
 cox_timefix_build(const CoxFitState *st, CoxTimefix *tf)
@@ -217,15 +305,7 @@ cox_timefix_build(const CoxFitState *st, CoxTimefix *tf)
 	bool		any = false;
 
 	memset(tf, 0, sizeof(*tf));
-	v = palloc_extended(sizeof(double) * Max(2 * st->nrows, 1), MCXT_ALLOC_HUGE);
-	for (int64 i = 0; i < st->nrows; i++)
-	{
-		const double *row = st->rows + (Size) i * st->width;
-
-		v[m++] = row[R_DUR];
-		if (row[R_ENTRY] > 0)
-			v[m++] = row[R_ENTRY];
-	}
+	m = cox_times_collect(st, &v);
 	tmp = palloc_extended(sizeof(double) * Max(m, 1), MCXT_ALLOC_HUGE);
 	cox_sort_times(v, tmp, m);
 	pfree(tmp);
