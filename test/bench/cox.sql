@@ -31,11 +31,7 @@ FROM (SELECT i, i / 10 AS a, i % 10 AS k, random() AS s1, random() AS s2, random
 VACUUM ANALYZE bench_cox;
 CREATE TABLE cs_bench.r_coefficients (name text, i int, value float8);
 CREATE TABLE cs_bench.cpu_timing (name text, variant text, round int, ms float8);
--- CPU time (user + system) of this backend so far, in ms (/proc: clock ticks of 1/100 s)
-CREATE FUNCTION cs_bench.cpu_ms() RETURNS float8 LANGUAGE sql AS $$
-	SELECT 10.0 * (s[12]::bigint + s[13]::bigint)
-	FROM (SELECT string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') AS s) x
-$$;
+-- cs_bench.cpu_ms(): harness.sql
 CREATE FUNCTION cs_bench.cpu(name text, variant text, query text, rounds int) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE

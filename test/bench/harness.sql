@@ -104,3 +104,14 @@ $$;
 -- Figures a family's benchmark checks against its targets (e.g. cox.sql:
 -- time ratios and state bytes per row); test/bench/run prints them.
 CREATE TABLE cs_bench.figures (figure text, value numeric, target text, met boolean, seen serial);
+
+-- The backend's own CPU time in ms (its time on a CPU, from /proc; NULL
+-- where that cannot be read): on a shared machine, what a statement itself
+-- costs, whatever else runs there, beside the wall time that the harness
+-- reports (cox.sql and merge.sql use it).  The kernel brings it up to date
+-- at scheduler ticks, so one short statement reads a few ms off; the
+-- medians over the rounds do not.
+CREATE FUNCTION cs_bench.cpu_ms() RETURNS float8 LANGUAGE sql AS $$
+	SELECT nullif(split_part(pg_read_file('/proc/' || pg_backend_pid() || '/schedstat', 0, 200, true),
+	                         ' ', 1), '')::float8 / 1e6
+$$;

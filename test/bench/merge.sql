@@ -102,15 +102,7 @@ END $$;
 CREATE TRIGGER bench_live_merge AFTER INSERT ON bench_live_up
 	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bench_live_merge();
 
--- The backend's own CPU time in ms (its time on a CPU, from /proc; NULL
--- where that cannot be read): on a shared machine, what a statement itself
--- costs, whatever else runs there, beside the wall time that the harness
--- reports.  The kernel brings it up to date at scheduler ticks, so one
--- short statement reads a few ms off; the medians over the rounds do not.
-CREATE FUNCTION cs_bench.cpu_ms() RETURNS float8 LANGUAGE sql AS $$
-	SELECT nullif(split_part(pg_read_file('/proc/' || pg_backend_pid() || '/schedstat', 0, 200, true),
-	                         ' ', 1), '')::float8 / 1e6
-$$;
+-- cs_bench.cpu_ms(), the backend's own CPU time: harness.sql
 
 -- Runs query reps times and, from round 1 on, records its wall time per
 -- run under name and its CPU time per run under name || ' [CPU]'.  Each run
