@@ -271,6 +271,23 @@ pass_steps(CoxFit *f, const CoxDeaths *d, double s0, double t, int s,
 	return true;
 }
 
+/* Each row's linear predictor (into eta, unless NULL) and its exp (into r) */
+static void
+pass_risks(const double *x, int n, int p, const double *beta, double *eta, double *r)
+{
+	for (int i = 0; i < n; i++)
+	{
+		const double *xi = x + (Size) i * p;
+		double		e = 0;
+
+		for (int j = 0; j < p; j++)
+			e += beta[j] * xi[j];
+		if (eta)
+			eta[i] = e;
+		r[i] = exp(e);
+	}
+}
+
 /*
  * One pass at beta (scaled): the log partial likelihood, and unless u is
  * NULL the score u and information imat (p x p, full); with tm, the
@@ -289,25 +306,8 @@ cox_pass(CoxFit *f, const double *beta, double *loglik, double *u, double *imat,
 		memset(u, 0, sizeof(double) * p);
 		memset(imat, 0, sizeof(double) * p * p);
 	}
-	for (int i = 0; i < f->n; i++)
-	{
-		double		e = 0;
-		const double *x = f->x + (Size) i * p;
-
-		for (int j = 0; j < p; j++)
-			e += beta[j] * x[j];
-		f->eta[i] = e;
-		f->r[i] = exp(e);
-	}
-	for (int i = 0; i < f->n2; i++)
-	{
-		double		e = 0;
-		const double *x = f->x2 + (Size) i * p;
-
-		for (int j = 0; j < p; j++)
-			e += beta[j] * x[j];
-		f->r2[i] = exp(e);
-	}
+	pass_risks(f->x, f->n, p, beta, f->eta, f->r);
+	pass_risks(f->x2, f->n2, p, beta, NULL, f->r2);
 	for (int s = 0; s < f->nstrata; s++)
 	{
 		int			i = f->sstart[s];
